@@ -1,0 +1,65 @@
+"""satchel: pack what ML and data functions return into stored, versioned, verifiable artifacts."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from satchel._version import __version__
+
+if TYPE_CHECKING:
+    from satchel.artifacts import (
+        Artifact, ArtifactRecord, CodeArtifact, DatasetArtifact, DirArtifact, ModelArtifact,
+        ObjectArtifact, PlotArtifact, PromptArtifact,
+    )
+    from satchel.dataitem import DataItem
+    from satchel.hints import LogHint, format_log_hint, parse_log_hint
+    from satchel.hookspecs import hookimpl, hookspec
+    from satchel.packager import Packager
+    from satchel.packed import Packed
+    from satchel.packing import explain, pack, pack_outputs
+    from satchel.plugins import PackagerInfo, PluginHost, get_host
+    from satchel.project import Project, get_or_create_project
+    from satchel.runs import Run, handler
+    from satchel.store import Store
+    from satchel.uri import ArtifactURI, parse_uri
+
+__all__ = [
+    "Artifact", "ArtifactRecord", "ArtifactURI", "CodeArtifact", "DataItem", "DatasetArtifact",
+    "DirArtifact", "LogHint", "ModelArtifact", "ObjectArtifact", "Packager", "PackagerInfo",
+    "Packed", "PlotArtifact", "PluginHost", "Project", "PromptArtifact", "Run", "Store",
+    "__version__", "explain", "format_log_hint", "get_host", "get_or_create_project", "handler",
+    "hookimpl", "hookspec", "pack", "pack_outputs", "parse_log_hint", "parse_uri",
+]
+
+# Public names live in small modules, imported on first use so `import satchel` stays cheap.
+_LAZY = {
+    "hookimpl": "satchel.hookspecs", "hookspec": "satchel.hookspecs",
+    "Packager": "satchel.packager", "Packed": "satchel.packed", "DataItem": "satchel.dataitem",
+    "LogHint": "satchel.hints", "parse_log_hint": "satchel.hints", "format_log_hint": "satchel.hints",
+    "explain": "satchel.packing", "pack": "satchel.packing", "pack_outputs": "satchel.packing",
+    "PackagerInfo": "satchel.plugins", "PluginHost": "satchel.plugins", "get_host": "satchel.plugins",
+    "Project": "satchel.project", "get_or_create_project": "satchel.project",
+    "Run": "satchel.runs", "handler": "satchel.runs",
+    "Store": "satchel.store", "ArtifactURI": "satchel.uri", "parse_uri": "satchel.uri",
+    **{
+        name: "satchel.artifacts"
+        for name in (
+            "Artifact", "ArtifactRecord", "CodeArtifact", "DatasetArtifact", "DirArtifact",
+            "ModelArtifact", "ObjectArtifact", "PlotArtifact", "PromptArtifact",
+        )
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'satchel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

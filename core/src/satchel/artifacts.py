@@ -1,0 +1,227 @@
+"""Artifact classes: what a pack method returns, and the metadata the store keeps for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import attrs
+
+__all__ = [
+    "Artifact",
+    "ArtifactRecord",
+    "CodeArtifact",
+    "DatasetArtifact",
+    "DirArtifact",
+    "FileEntry",
+    "FileSource",
+    "ModelArtifact",
+    "ObjectArtifact",
+    "PlotArtifact",
+    "Producer",
+    "PromptArtifact",
+    "ARTIFACT_KINDS",
+    "URI_KINDS",
+]
+
+# The artifact kinds the store knows; `result` values live in run records, not here.
+ARTIFACT_KINDS = ("file", "dir", "plot", "dataset", "model", "code", "object", "prompt")
+# The `store://<kind>/...` URI kind each artifact kind is addressed by (MLRun's form).
+URI_KINDS = {"dataset": "datasets", "model": "models", "code": "code"}
+
+
+@attrs.frozen
+class FileSource:
+    """One file to store: a local path or bytes, and its name (posix, relative) inside the artifact."""
+
+    name: str
+    path: str | None = None
+    data: bytes | None = None
+
+
+def _optional_path(value: str | os.PathLike[str] | None) -> str | None:
+    return None if value is None else os.fspath(value)
+
+
+@attrs.define(kw_only=True)
+class Artifact:
+    """What a ``pack_<type>`` method returns: the content to store and how to describe it.
+
+    Give either ``src_path`` (a file, or a directory whose files are stored under their relative
+    names) or ``body`` (bytes or text stored as one file named ``file_name``).
+    """
+
+    kind: ClassVar[str] = "file"
+
+    key: str
+    src_path: str | None = attrs.field(default=None, converter=_optional_path)
+    body: bytes | str | None = None
+    file_name: str | None = None
+    format: str | None = None
+    labels: dict[str, str] = attrs.field(factory=dict)
+    preview: dict[str, Any] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.src_path is None) == (self.body is None):
+            raise ValueError(
+                f"artifact {self.key!r} needs exactly one of src_path (a local file or directory) "
+                "or body (bytes or str)"
+            )
+
+    def iter_files(self) -> Iterator[FileSource]:
+        """The files this artifact consists of, in a stable (sorted) order."""
+        if self.body is not None:
+            data = self.body.encode("utf-8") if isinstance(self.body, str) else bytes(self.body)
+            yield FileSource(name=self.file_name or self._default_file_name(), data=data)
+            return
+        assert self.src_path is not None
+        if os.path.isdir(self.src_path):
+            found: list[FileSource] = []
+            for root, dirs, names in os.walk(self.src_path):
+                dirs.sort()
+                for name in names:
+                    full = os.path.join(root, name)
+                    rel = os.path.relpath(full, self.src_path).replace(os.sep, "/")
+                    found.append(FileSource(name=rel, path=full))
+            yield from sorted(found, key=lambda f: f.name)
+        elif os.path.isfile(self.src_path):
+            yield FileSource(
+                name=self.file_name or os.path.basename(self.src_path), path=self.src_path
+            )
+        else:
+            raise FileNotFoundError(
+                f"artifact {self.key!r}: src_path {self.src_path!r} is neither a file nor a directory"
+            )
+
+    def _default_file_name(self) -> str:
+        return f"{self.key}.{self.format}" if self.format else self.key
+
+    def extra_metadata(self) -> dict[str, Any]:
+        """Kind-specific fields the store records beside the common ones."""
+        return {}
+
+
+@attrs.define(kw_only=True)
+class DirArtifact(Artifact):
+    kind: ClassVar[str] = "dir"
+
+
+@attrs.define(kw_only=True)
+class PlotArtifact(Artifact):
+    """An image meant to be looked at; its bytes double as the preview."""
+
+    kind: ClassVar[str] = "plot"
+    title: str | None = None
+
+    def extra_metadata(self) -> dict[str, Any]:
+        return {"title": self.title} if self.title else {}
+
+
+@attrs.define(kw_only=True)
+class DatasetArtifact(Artifact):
+    """A table; ``schema``, ``row_count`` and a few rows in ``preview`` describe it without loading it."""
+
+    kind: ClassVar[str] = "dataset"
+    schema: list[dict[str, Any]] | None = None
+    row_count: int | None = None
+
+    def extra_metadata(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.schema is not None:
+            out["schema"] = self.schema
+        if self.row_count is not None:
+            out["row_count"] = self.row_count
+        return out
+
+
+@attrs.define(kw_only=True)
+class ModelArtifact(Artifact):
+    kind: ClassVar[str] = "model"
+    framework: str | None = None
+    requirements: list[str] = attrs.field(factory=list)
+
+    def extra_metadata(self) -> dict[str, Any]:
+        return {"framework": self.framework, "requirements": list(self.requirements)}
+
+
+@attrs.define(kw_only=True)
+class CodeArtifact(Artifact):
+    kind: ClassVar[str] = "code"
+    code_type: str = "function"
+    language: str | None = "python"
+    requirements: list[str] = attrs.field(factory=list)
+
+    def extra_metadata(self) -> dict[str, Any]:
+        return {
+            "code_type": self.code_type,
+            "language": self.language,
+            "requirements": list(self.requirements),
+        }
+
+
+@attrs.define(kw_only=True)
+class PromptArtifact(Artifact):
+    kind: ClassVar[str] = "prompt"
+    input_variables: list[str] = attrs.field(factory=list)
+
+    def extra_metadata(self) -> dict[str, Any]:
+        return {"input_variables": list(self.input_variables)}
+
+
+@attrs.define(kw_only=True)
+class ObjectArtifact(Artifact):
+    """A pickled object (the declared fallback); unpacking it needs an explicit opt-in."""
+
+    kind: ClassVar[str] = "object"
+
+
+@attrs.frozen
+class Producer:
+    """Which packager wrote an artifact; unpacking routes by it."""
+
+    plugin: str
+    distribution: str | None = None
+    version: str | None = None
+    format_version: int = 1
+
+
+@attrs.frozen
+class FileEntry:
+    """One stored file of an artifact: its name inside the artifact, its sha256 and size."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+@attrs.define(kw_only=True)
+class ArtifactRecord:
+    """The metadata of a stored artifact, written once; it is the commit point of a write."""
+
+    key: str
+    kind: str
+    project: str
+    uid: str
+    iteration: int = 0
+    tags: list[str] = attrs.field(factory=list)
+    hash: str
+    size: int
+    files: list[FileEntry] = attrs.field(factory=list)
+    format: str | None = None
+    artifact_type: str | None = None
+    object_type: str | None = None
+    producer: Producer | None = None
+    instructions: dict[str, Any] = attrs.field(factory=dict)
+    labels: dict[str, str] = attrs.field(factory=dict)
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    preview: dict[str, Any] | None = None
+    run: str | None = None
+    created: str
+
+    @property
+    def uri(self) -> str:
+        """The exact ``store://`` URI of this version."""
+        kind = URI_KINDS.get(self.kind, "artifacts")
+        iteration = f"#{self.iteration}" if self.iteration else ""
+        return f"store://{kind}/{self.project}/{self.key}{iteration}@{self.uid}"

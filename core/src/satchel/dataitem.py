@@ -1,0 +1,124 @@
+"""DataItem: what an ``unpack_<type>`` method receives — a stored artifact, readable as local files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from satchel.artifacts import ArtifactRecord
+    from satchel.packed import Packed
+
+__all__ = ["DataItem"]
+
+
+class DataItem:
+    """An artifact to unpack, with its files verified before any deserialiser sees them.
+
+    ``local()`` returns a local path: the artifact's only file, or a directory holding all of its
+    files under their names. The files are read-only; copy before changing them.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        kind: str,
+        file_names: list[str],
+        materialize: Callable[[], str],
+        record: ArtifactRecord | None = None,
+        artifact_type: str | None = None,
+    ) -> None:
+        self.key = key
+        self.kind = kind
+        self.file_names = list(file_names)
+        self.record = record
+        self.artifact_type = artifact_type
+        self._materialize = materialize
+        self._root: str | None = None
+
+    def local_dir(self) -> str:
+        """A local directory holding every file of the artifact under its name (verified)."""
+        if self._root is None:
+            self._root = self._materialize()
+        return self._root
+
+    def local(self) -> str:
+        """The local path of the artifact's only file, or of the directory holding its files."""
+        root = self.local_dir()
+        if len(self.file_names) == 1:
+            return os.path.join(root, *self.file_names[0].split("/"))
+        return root
+
+    def read_bytes(self, name: str | None = None) -> bytes:
+        """The bytes of one file (the only one when *name* is not given)."""
+        with open(self._path_of(name), "rb") as handle:
+            return handle.read()
+
+    def read_text(self, name: str | None = None, encoding: str = "utf-8") -> str:
+        return self.read_bytes(name).decode(encoding)
+
+    def _path_of(self, name: str | None) -> str:
+        if name is None:
+            if len(self.file_names) != 1:
+                raise ValueError(
+                    f"artifact {self.key!r} has {len(self.file_names)} files; name one of "
+                    f"{self.file_names}"
+                )
+            name = self.file_names[0]
+        elif name not in self.file_names:
+            raise KeyError(f"artifact {self.key!r} has no file {name!r}; it has {self.file_names}")
+        return os.path.join(self.local_dir(), *name.split("/"))
+
+    @classmethod
+    def from_packed(cls, packed: Packed, directory: str | None = None) -> DataItem:
+        """A DataItem over a packed artifact's own files, without a store (tests, local hand-over)."""
+        assert packed.artifact is not None, "results are values, not files"
+        artifact = packed.artifact
+        sources = list(artifact.iter_files())
+
+        def materialize() -> str:
+            root = directory or tempfile.mkdtemp(prefix="satchel-item-")
+            for source in sources:
+                target = os.path.join(root, *source.name.split("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                if source.path is not None:
+                    shutil.copyfile(source.path, target)
+                else:
+                    with open(target, "wb") as handle:
+                        handle.write(source.data or b"")
+            return root
+
+        return cls(
+            artifact.key,
+            kind=artifact.kind,
+            file_names=[s.name for s in sources],
+            materialize=materialize,
+            artifact_type=packed.artifact_type,
+        )
+
+    @classmethod
+    def from_local_path(cls, path: str | os.PathLike[str], key: str | None = None) -> DataItem:
+        """A DataItem over a file or directory on local disk (an input given as a path)."""
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            names = sorted(
+                os.path.relpath(os.path.join(root, n), path).replace(os.sep, "/")
+                for root, _dirs, files in os.walk(path)
+                for n in files
+            )
+            return cls(key or os.path.basename(path.rstrip(os.sep)), kind="dir",
+                       file_names=names, materialize=lambda: path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"input path {path!r} does not exist; give a file or directory")
+        parent, name = os.path.split(os.path.abspath(path))
+        return cls(key or name, kind="file", file_names=[name], materialize=lambda: parent)
+
+    def __repr__(self) -> str:
+        return f"DataItem(key={self.key!r}, kind={self.kind!r}, files={self.file_names!r})"
+
+    def describe(self) -> dict[str, Any]:
+        return {"key": self.key, "kind": self.kind, "files": self.file_names}

@@ -1,0 +1,83 @@
+"""Every exception satchel raises on purpose, each saying what was wrong and what would be right."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArtifactNotFoundError",
+    "IntegrityError",
+    "InvalidNameError",
+    "InvalidURIError",
+    "LogHintError",
+    "PackagerNotFoundError",
+    "PackingError",
+    "PickleNotAllowedError",
+    "PluginLoadError",
+    "RunError",
+    "SatchelError",
+    "StoreError",
+    "UnknownPackingKwargError",
+    "UnpackingError",
+]
+
+
+class SatchelError(Exception):
+    """Base class of satchel's errors; the message is meant for the user as it is."""
+
+
+class InvalidNameError(SatchelError, ValueError):
+    """A key, project or tag name breaks the store's naming rules."""
+
+
+class LogHintError(SatchelError, ValueError):
+    """A log hint could not be parsed; the message shows the hint with a caret under the fault."""
+
+    def __init__(self, hint: str, position: int, expected: str) -> None:
+        self.hint = hint
+        self.position = position
+        self.expected = expected
+        caret = " " * position + "^"
+        super().__init__(f"invalid log hint: expected {expected}\n  {hint}\n  {caret}")
+
+
+class PackagerNotFoundError(SatchelError, LookupError):
+    """No installed packager can pack or unpack what was asked."""
+
+
+class PackingError(SatchelError):
+    """A packager failed to pack an object."""
+
+
+class UnknownPackingKwargError(PackingError, TypeError):
+    """A log hint passed a packing option the packager's method does not take."""
+
+
+class UnpackingError(SatchelError):
+    """An artifact could not be turned back into an object."""
+
+
+class PickleNotAllowedError(UnpackingError):
+    """Unpacking a pickle needs an explicit opt-in, because loading a pickle runs code."""
+
+
+class PluginLoadError(SatchelError):
+    """A plugin marked mandatory could not be loaded."""
+
+
+class StoreError(SatchelError):
+    """The artifact store could not do what was asked."""
+
+
+class ArtifactNotFoundError(StoreError, LookupError):
+    """No artifact (or run) matches the URI or reference."""
+
+
+class IntegrityError(StoreError):
+    """Stored bytes do not match the hash recorded for them; nothing was unpacked."""
+
+
+class InvalidURIError(StoreError, ValueError):
+    """A store:// URI is malformed or names something the store refuses."""
+
+
+class RunError(SatchelError):
+    """A run could not start, or its handler raised (the run record keeps the traceback)."""

@@ -1,0 +1,1 @@
+"""satchel's built-in packagers, each registered as a plugin like any third-party one."""

@@ -1,0 +1,86 @@
+"""Built-in packager for dict, list, tuple, set and frozenset: results, or JSON / JSON Lines / text files."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from satchel.artifacts import Artifact
+from satchel.dataitem import DataItem
+from satchel.packager import Packager, _is_json_value
+
+__all__ = ["CollectionsPackager"]
+
+_CONTAINERS: dict[str, type] = {
+    "dict": dict, "list": list, "tuple": tuple, "set": set, "frozenset": frozenset,
+}
+_FORMATS = ("json", "jsonl", "txt")
+
+
+def _as_json(obj: Any) -> Any:
+    """A JSON-shaped copy: sets become sorted lists and tuples lists (the container type is recorded)."""
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj, key=lambda item: (type(item).__name__, repr(item)))
+    if isinstance(obj, tuple):
+        return list(obj)
+    return obj
+
+
+def _restore(value: Any, container: str | None) -> Any:
+    if container is None or container == "dict":
+        return value
+    return _CONTAINERS[container](value)
+
+
+class CollectionsPackager(Packager):
+    """Collections: a result when JSON holds them, else a JSON file; the container type is restored."""
+
+    PACKABLE_OBJECT_TYPE: ClassVar[Any] = (dict, list, tuple, set, frozenset)
+    DEFAULT_PACKING_ARTIFACT_TYPE = "result"
+    DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
+    PRIORITY = 5
+
+    def get_default_packing_artifact_type(self, obj: Any) -> str:
+        # A collection JSON cannot hold (images, arrays inside) would be lost as a result.
+        return "result" if _is_json_value(_as_json(obj)) else "object"
+
+    def pack_result(self, obj: Any, key: str) -> Any:
+        value = _as_json(obj)
+        if type(obj) is dict or type(obj) is list:
+            return {key: value}
+        return {key: value}, {"container": type(obj).__name__}
+
+    def unpack_result(self, value: Any, container: str | None = None) -> Any:
+        return _restore(value, container)
+
+    def pack_file(self, obj: Any, key: str, format: str = "json", indent: int | None = None) -> tuple[Artifact, dict[str, Any]]:  # noqa: A002
+        """``json`` (any collection), ``jsonl`` (one line per item of a list, tuple or set), ``txt`` (one string per line)."""
+        container = type(obj).__name__
+        value = _as_json(obj)
+        if format == "json":
+            body = json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False)
+        elif format == "jsonl":
+            if isinstance(obj, dict):
+                raise ValueError(f"{key!r}: jsonl holds a sequence of items, not a dict; use format='json'")
+            body = "".join(json.dumps(item, ensure_ascii=False, allow_nan=False) + "\n" for item in value)
+        elif format == "txt":
+            if isinstance(obj, dict) or not all(isinstance(item, str) and "\n" not in item for item in value):
+                raise ValueError(
+                    f"{key!r}: txt holds one string per line, so it takes a list, tuple or set of "
+                    "strings without newlines; use format='json' or 'jsonl'"
+                )
+            body = "".join(item + "\n" for item in value)
+        else:
+            raise ValueError(f"{key!r}: unknown format {format!r}; use one of {', '.join(_FORMATS)}")
+        artifact = Artifact(key=key, body=body.encode("utf-8"), file_name=f"{key}.{format}", format=format)
+        return artifact, {"format": format, "container": container}
+
+    def unpack_file(self, data_item: DataItem, format: str = "json", container: str | None = None) -> Any:  # noqa: A002
+        text = data_item.read_text()
+        if format == "jsonl":
+            value: Any = [json.loads(line) for line in text.splitlines() if line.strip()]
+        elif format == "txt":
+            value = text.splitlines()
+        else:
+            value = json.loads(text)
+        return _restore(value, container)

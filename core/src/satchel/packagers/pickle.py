@@ -1,0 +1,26 @@
+"""The pickle fallback: packs any object nothing else takes, with a warning; loading needs an opt-in."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any, ClassVar
+
+from satchel.artifacts import Artifact
+from satchel.packager import Packager, warn_pickle
+
+__all__ = ["PicklePackager"]
+
+
+class PicklePackager(Packager):
+    """Any object, pickled; always ranked last, and unpacking it needs allow_pickle."""
+
+    PACKABLE_OBJECT_TYPE: ClassVar[Any] = object
+    PACK_SUBCLASSES = True
+    DEFAULT_PACKING_ARTIFACT_TYPE = "object"
+    DEFAULT_UNPACKING_ARTIFACT_TYPE = "object"
+    PRIORITY = 10
+    FALLBACK = True
+
+    def pack_object(self, obj: Any, key: str, protocol: int = pickle.HIGHEST_PROTOCOL) -> tuple[Artifact, dict[str, Any]]:
+        warn_pickle(obj, key)
+        return super().pack_object(obj, key, protocol)

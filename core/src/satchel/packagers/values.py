@@ -1,0 +1,54 @@
+"""Built-in packager for datetime, date, time, timedelta, Decimal, Fraction and UUID: typed results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from satchel.packager import Packager
+
+__all__ = ["ValuesPackager"]
+
+
+def _timedelta_text(value: dt.timedelta) -> str:
+    return f"{value.days}d{value.seconds}s{value.microseconds}us"
+
+
+def _parse_timedelta(text: str) -> dt.timedelta:
+    days, rest = text.split("d")
+    seconds, rest = rest.split("s", 1)
+    return dt.timedelta(days=int(days), seconds=int(seconds), microseconds=int(rest.removesuffix("us")))
+
+
+# type -> (name, to text, from text); exact types only: a datetime is not packed as a date.
+_CODECS: dict[type, tuple[str, Any, Any]] = {
+    dt.datetime: ("datetime", dt.datetime.isoformat, dt.datetime.fromisoformat),
+    dt.date: ("date", dt.date.isoformat, dt.date.fromisoformat),
+    dt.time: ("time", dt.time.isoformat, dt.time.fromisoformat),
+    dt.timedelta: ("timedelta", _timedelta_text, _parse_timedelta),
+    Decimal: ("decimal", str, Decimal),
+    Fraction: ("fraction", str, Fraction),
+    uuid.UUID: ("uuid", str, uuid.UUID),
+}
+_BY_NAME = {name: decode for name, _encode, decode in _CODECS.values()}
+
+
+class ValuesPackager(Packager):
+    """Dates, times, durations, decimals, fractions and UUIDs as readable results of the same type."""
+
+    PACKABLE_OBJECT_TYPE: ClassVar[Any] = tuple(_CODECS)
+    DEFAULT_PACKING_ARTIFACT_TYPE = "result"
+    DEFAULT_UNPACKING_ARTIFACT_TYPE = "result"
+    PRIORITY = 5
+
+    def pack_result(self, obj: Any, key: str) -> Any:
+        name, encode, _decode = _CODECS[type(obj)]
+        return {key: encode(obj)}, {"type": name}
+
+    def unpack_result(self, value: Any, type: str | None = None) -> Any:  # noqa: A002 - instruction name
+        if type is None:
+            return value
+        return _BY_NAME[type](value)

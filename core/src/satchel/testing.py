@@ -1,0 +1,355 @@
+"""The packager test kit: a contract every packager plugin's tests subclass, checked with Hypothesis.
+
+A plugin's test module needs about ten lines::
+
+    from hypothesis import strategies as st
+    from satchel.testing import PackagerContract
+
+    class TestMyPackager(PackagerContract):
+        packager = MyPackager
+        strategy = st.builds(MyType, ...)
+
+and gets, for every artifact type the packager declares: round-trip fidelity through a real store,
+``can_pack`` agreeing with ``pack``, packing options validated, temporary files cleared (after storing
+and after a failure), the caller's object left unmutated, and the stored metadata naming the packager.
+Override :meth:`PackagerContract.assert_same` where ``==`` is not the right comparison, and
+:meth:`PackagerContract.strategy_for` where an artifact type takes only some objects.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from satchel.errors import PackagerNotFoundError, UnknownPackingKwargError
+from satchel.packager import Packager
+from satchel.plugins import PluginHost
+from satchel.typeref import type_name
+
+__all__ = ["PackagerContract", "isolated_host", "json_values", "load_hypothesis_profile"]
+
+PROFILE_ENV = "SATCHEL_HYPOTHESIS_PROFILE"
+
+
+def load_hypothesis_profile() -> str:
+    """Register the ``dev`` (fast, default) and ``ci`` (thorough) profiles and load the one
+    ``SATCHEL_HYPOTHESIS_PROFILE`` names; call it from a ``conftest.py``."""
+    settings.register_profile("dev", max_examples=25, deadline=None)
+    settings.register_profile("ci", max_examples=150, deadline=None, print_blob=True)
+    name = os.environ.get(PROFILE_ENV, "dev")
+    settings.load_profile(name)
+    return name
+
+PLUGIN_NAME = "under-test"
+PROJECT = "contract"
+
+
+def json_values(max_leaves: int = 20) -> st.SearchStrategy[Any]:
+    """Any JSON value: None, booleans, integers, finite floats, text, and lists/dicts of them."""
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+    return st.recursive(
+        scalars,
+        lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+        max_leaves=max_leaves,
+    )
+
+
+def isolated_host(*packagers: type[Packager] | tuple[str, type[Packager]], builtins: bool = True) -> PluginHost:
+    """A plugin host that sees only core's built-ins (optional) and the packagers given, never installed plugins."""
+    host = PluginHost(load_entry_points=False, load_defaults=builtins)
+    host.ensure_loaded()
+    for entry in packagers:
+        name, packager = entry if isinstance(entry, tuple) else (PLUGIN_NAME, entry)
+        host.register(packager, name=name, distribution="satchel-test-plugin", version="0.0.0")
+    return host
+
+
+@contextmanager
+def _recorded_clearing_paths() -> Iterator[list[str]]:
+    """Every path a packager asks to have cleared, recorded while the block runs."""
+    seen: list[str] = []
+    original = Packager.add_future_clearing_path
+
+    def record(self: Packager, path: str | os.PathLike[str]) -> None:
+        seen.append(os.fspath(path))
+        original(self, path)
+
+    Packager.add_future_clearing_path = record  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        Packager.add_future_clearing_path = original  # type: ignore[method-assign]
+
+
+class PackagerContract:
+    """What every packager promises; subclass it as ``Test…`` with ``packager`` and ``strategy``."""
+
+    packager: ClassVar[type[Packager]]
+    strategy: ClassVar[st.SearchStrategy[Any]]
+    #: Artifact types to round-trip; None means every type the packager both packs and unpacks
+    #: (``object``, the pickle, is checked only when listed here).
+    round_trip_types: ClassVar[Sequence[str] | None] = None
+    #: Packing options to use per artifact type in the round trip, e.g. {"file": {"format": "png"}}.
+    options: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    max_examples: ClassVar[int | None] = None
+
+    # -- Extension points -----------------------------------------------------------------------
+
+    def assert_same(self, original: Any, restored: Any, artifact_type: str) -> None:
+        """Assert ``restored`` is a faithful copy of ``original``; override for arrays, images, frames."""
+        assert type(original) is type(restored)
+        assert original == restored
+
+    def strategy_for(self, artifact_type: str) -> st.SearchStrategy[Any]:
+        """Objects the packager should round-trip as ``artifact_type``; default: ``strategy``."""
+        return self.strategy
+
+    def snapshot(self, obj: Any) -> Any:
+        """A copy of ``obj`` taken before packing, to prove packing does not mutate it."""
+        return copy.deepcopy(obj)
+
+    # -- Plumbing -------------------------------------------------------------------------------
+
+    def _settings(self) -> settings:
+        kwargs: dict[str, Any] = {
+            "deadline": None,
+            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+        }
+        if self.max_examples is not None:
+            kwargs["max_examples"] = self.max_examples
+        return settings(**kwargs)
+
+    def _round_trip_types(self) -> list[str]:
+        instance = self.packager()
+        if self.round_trip_types is not None:
+            return list(self.round_trip_types)
+        both = set(instance.packing_artifact_types) & set(instance.unpacking_artifact_types)
+        return sorted(both - {"object"})
+
+    def _pack_only_types(self) -> list[str]:
+        instance = self.packager()
+        return sorted(set(instance.packing_artifact_types) - set(instance.unpacking_artifact_types) - {"result"})
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "round_trip_type" in metafunc.fixturenames:
+            metafunc.parametrize("round_trip_type", self._round_trip_types())
+        if "pack_only_type" in metafunc.fixturenames:
+            # A packager without pack-only types gets no such test (pytest reports the empty set).
+            metafunc.parametrize("pack_only_type", self._pack_only_types())
+
+    def _store(self) -> Any:
+        from satchel.store import Store
+
+        return Store(tempfile.mkdtemp(prefix="satchel-contract-"))
+
+    def _pack(self, host: PluginHost, obj: Any, artifact_type: str | None, key: str = "item") -> Any:
+        options = dict(self.options.get(artifact_type or "", {}))
+        return host.pack(obj, key, artifact_type, options)
+
+    def _accepts(self, host: PluginHost, obj: Any, artifact_type: str) -> bool:
+        instance = host.plugin(PLUGIN_NAME)
+        return bool(instance.satchel_can_pack(obj_type=type(obj), artifact_type=artifact_type))
+
+    def _round_trip(self, host: PluginHost, store: Any, obj: Any, artifact_type: str | None) -> tuple[Any, Any]:
+        from satchel.storing import log_packed, staging, unpack_record
+
+        with staging(store):
+            packed = self._pack(host, obj, artifact_type)
+        if packed.is_result:
+            restored = host.unpack_result(packed.value, producer=packed.producer, instructions=packed.instructions, obj_type=type(obj))
+            return packed, restored
+        record = log_packed(store, PROJECT, packed)
+        restored = unpack_record(store, record, type(obj), host=host, allow_pickle="object" == packed.artifact_type)
+        return record, restored
+
+    # -- The contract ---------------------------------------------------------------------------
+
+    def test_round_trip(self, round_trip_type: str) -> None:
+        """Packing then unpacking as each declared artifact type gives back an equal object."""
+        host = isolated_host(self.packager)
+        store = self._store()
+
+        @self._settings()
+        @given(self.strategy_for(round_trip_type))
+        def check(obj: Any) -> None:
+            if not self._accepts(host, obj, round_trip_type):
+                return
+            _stored, restored = self._round_trip(host, store, obj, round_trip_type)
+            self.assert_same(obj, restored, round_trip_type)
+
+        check()
+
+    def test_default_artifact_type_round_trips_or_packs(self) -> None:
+        """With no artifact type in the hint, the packager's own choice packs (and unpacks if it can)."""
+        host = isolated_host(self.packager)
+        store = self._store()
+        instance = host.plugin(PLUGIN_NAME)
+
+        @self._settings()
+        @given(self.strategy)
+        def check(obj: Any) -> None:
+            chosen = instance.get_default_packing_artifact_type(obj)
+            if chosen not in self._round_trip_types():
+                packed = self._pack(host, obj, None)
+                assert packed.producer.plugin == PLUGIN_NAME
+                packed.clear()
+                return
+            _stored, restored = self._round_trip(host, store, obj, None)
+            self.assert_same(obj, restored, chosen)
+
+        check()
+
+    def test_pack_only_types_produce_artifacts(self, pack_only_type: str) -> None:
+        """Pack-only artifact types store something readable, named after the key."""
+        from satchel.storing import log_packed, staging
+
+        host = isolated_host(self.packager)
+        store = self._store()
+
+        @self._settings()
+        @given(self.strategy_for(pack_only_type))
+        def check(obj: Any) -> None:
+            if not self._accepts(host, obj, pack_only_type):
+                return
+            with staging(store):
+                packed = self._pack(host, obj, pack_only_type)
+            record = log_packed(store, PROJECT, packed)
+            assert record.key == "item"
+            assert record.size > 0
+            assert record.files
+
+        check()
+
+    def test_can_pack_agrees_with_pack(self) -> None:
+        """Every artifact type can_pack accepts packs; an undeclared one is declined and not packed."""
+        host = isolated_host(self.packager, builtins=False)
+        instance = host.plugin(PLUGIN_NAME)
+
+        @self._settings()
+        @given(self.strategy)
+        def check(obj: Any) -> None:
+            assert instance.satchel_can_pack(obj_type=type(obj), artifact_type=None)
+            for artifact_type in instance.packing_artifact_types:
+                if artifact_type in ("result", "object") or not self._accepts(host, obj, artifact_type):
+                    continue
+                if artifact_type not in self._round_trip_types() + self._pack_only_types():
+                    continue
+                packed = self._pack(host, obj, artifact_type)
+                assert packed.artifact_type == artifact_type
+                packed.clear()
+            assert not instance.satchel_can_pack(obj_type=type(obj), artifact_type="no_such_artifact_type")
+            with pytest.raises(PackagerNotFoundError):
+                host.pack(obj, "item", "no_such_artifact_type", {})
+
+        check()
+
+    def test_unknown_packing_option_names_the_valid_ones(self) -> None:
+        """An option the pack method does not take is an error naming the options it does take."""
+        host = isolated_host(self.packager)
+        instance = host.plugin(PLUGIN_NAME)
+
+        @self._settings()
+        @given(self.strategy)
+        def check(obj: Any) -> None:
+            artifact_type = instance.get_default_packing_artifact_type(obj)
+            method = instance._pack_methods[artifact_type]
+            if method.accepts_any:
+                return
+            with pytest.raises(UnknownPackingKwargError) as raised:
+                host.pack(obj, "item", artifact_type, {"no_such_option": 1})
+            assert "no_such_option" in str(raised.value)
+            for option in method.options:
+                assert option in str(raised.value)
+
+        check()
+
+    def test_clearing_paths_removed_after_storing_and_after_failure(self) -> None:
+        """Temporary files a pack method registers are gone once stored, and when packing fails."""
+        from satchel.storing import log_packed, staging
+
+        host = isolated_host(self.packager)
+        store = self._store()
+        instance = host.plugin(PLUGIN_NAME)
+        types = [t for t in self._round_trip_types() + self._pack_only_types() if t != "result"]
+
+        @self._settings()
+        @given(self.strategy, st.sampled_from(types or ["result"]))
+        def check(obj: Any, artifact_type: str) -> None:
+            if artifact_type == "result" or not self._accepts(host, obj, artifact_type):
+                return
+            with _recorded_clearing_paths() as seen, staging(store):
+                packed = self._pack(host, obj, artifact_type)
+            log_packed(store, PROJECT, packed)
+            assert [p for p in seen if os.path.exists(p)] == []
+
+            method_name = instance._pack_methods[artifact_type].name
+            original = getattr(instance, method_name)
+
+            def failing(*args: Any, **kwargs: Any) -> Any:
+                original(*args, **kwargs)
+                raise RuntimeError("storage refused")
+
+            setattr(instance, method_name, failing)
+            try:
+                with _recorded_clearing_paths() as seen, staging(store), pytest.raises(RuntimeError):
+                    self._pack(host, obj, artifact_type)
+            finally:
+                delattr(instance, method_name)
+            assert [p for p in seen if os.path.exists(p)] == []
+
+        check()
+
+    def test_packing_does_not_mutate_the_object(self) -> None:
+        """The caller's object is unchanged after packing it as every declared artifact type."""
+        host = isolated_host(self.packager)
+
+        @self._settings()
+        @given(self.strategy)
+        def check(obj: Any) -> None:
+            before = self.snapshot(obj)
+            for artifact_type in self._round_trip_types() + self._pack_only_types():
+                if self._accepts(host, obj, artifact_type):
+                    self._pack(host, obj, artifact_type).clear()
+                    self.assert_same(before, obj, artifact_type)
+
+        check()
+
+    def test_stored_metadata_names_the_packager(self) -> None:
+        """The stored artifact records which plugin, distribution and format version wrote it."""
+        host = isolated_host(self.packager)
+        store = self._store()
+        types = self._round_trip_types() + self._pack_only_types()
+
+        @self._settings()
+        @given(self.strategy, st.sampled_from(types))
+        def check(obj: Any, artifact_type: str) -> None:
+            if not self._accepts(host, obj, artifact_type):
+                return
+            if artifact_type == "result":
+                packed = self._pack(host, obj, artifact_type)
+                assert (packed.producer.plugin, packed.producer.distribution, packed.producer.format_version) == (
+                    PLUGIN_NAME, "satchel-test-plugin", self.packager.FORMAT_VERSION,
+                )
+                return
+            record, _restored = self._round_trip(host, store, obj, artifact_type) if artifact_type in self._round_trip_types() else (None, None)
+            if record is None:
+                from satchel.storing import log_packed, staging
+
+                with staging(store):
+                    record = log_packed(store, PROJECT, self._pack(host, obj, artifact_type))
+            assert record.producer is not None
+            assert (record.producer.plugin, record.producer.distribution, record.producer.format_version) == (
+                PLUGIN_NAME, "satchel-test-plugin", self.packager.FORMAT_VERSION,
+            )
+            assert record.object_type == type_name(type(obj))
+            assert record.artifact_type == artifact_type
+
+        check()

@@ -1,0 +1,68 @@
+"""Name types by dotted strings, and resolve them without importing anything heavy."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+__all__ = ["import_dotted", "resolve_if_imported", "type_name"]
+
+
+def type_name(obj_type: type) -> str:
+    """The dotted name a type is recorded under, e.g. ``PIL.Image.Image``."""
+    return f"{obj_type.__module__}.{obj_type.__qualname__}"
+
+
+def _split_candidates(dotted: str) -> list[tuple[str, list[str]]]:
+    parts = dotted.split(".")
+    return [(".".join(parts[:i]), parts[i:]) for i in range(len(parts) - 1, 0, -1)]
+
+
+def _walk(obj: Any, attributes: list[str]) -> Any:
+    for attribute in attributes:
+        obj = getattr(obj, attribute)
+    return obj
+
+
+def resolve_if_imported(dotted: str) -> Any | None:
+    """The object named ``module.attr…`` if its module is already imported, else None.
+
+    An object of a type can only exist once the type's module is imported, so a packager that
+    names its type as a string never makes satchel import that library.
+    """
+    for module_name, attributes in _split_candidates(dotted):
+        module = sys.modules.get(module_name)
+        if module is not None:
+            try:
+                return _walk(module, attributes)
+            except AttributeError:
+                continue
+    return None
+
+
+def import_dotted(dotted: str) -> Any:
+    """Import and return the object named ``module.attr…`` or ``module:attr``.
+
+    Raises ImportError naming the object when no module prefix of the name can be imported.
+    """
+    if ":" in dotted:
+        module_name, _, attribute_path = dotted.partition(":")
+        return _walk(importlib.import_module(module_name), attribute_path.split("."))
+    errors: list[str] = []
+    for module_name, attributes in _split_candidates(dotted):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name is not None and not module_name.startswith(error.name):
+                raise  # the module exists but one of its own imports is missing
+            errors.append(str(error))
+            continue
+        try:
+            return _walk(module, attributes)
+        except AttributeError as error:
+            raise ImportError(f"cannot import {dotted!r}: {error}") from error
+    raise ImportError(
+        f"cannot import {dotted!r}: no module of that name is installed "
+        f"(write it as 'package.module.Name' or 'package.module:Name')"
+    )

@@ -1,0 +1,1 @@
+"""Importable plugin modules for the host's tests, named by fake entry points."""

@@ -1,0 +1,171 @@
+"""Core's built-in packagers hold to the same contract as every plugin (the test kit)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import fractions
+import pathlib
+import uuid
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import strategies as st
+
+import satchel
+from satchel.errors import PickleNotAllowedError, PackingError
+from satchel.packagers.collections import CollectionsPackager
+from satchel.packagers.paths import PathPackager
+from satchel.packagers.primitives import PrimitivesPackager
+from satchel.packagers.structured import StructuredPackager
+from satchel.packagers.values import ValuesPackager
+from satchel.testing import PackagerContract, json_values
+
+
+class TestPrimitives(PackagerContract):
+    packager = PrimitivesPackager
+    strategy = (
+        st.none() | st.booleans() | st.integers() | st.floats() | st.complex_numbers()
+        | st.text() | st.binary() | st.binary().map(bytearray)
+    )
+
+    def assert_same(self, original: Any, restored: Any, artifact_type: str) -> None:
+        assert type(original) is type(restored)
+        # NaN is not equal to itself; compare its spelling instead.
+        assert repr(original) == repr(restored)
+
+
+class TestCollections(PackagerContract):
+    packager = CollectionsPackager
+    _items = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+    strategy = (
+        st.lists(json_values())
+        | st.dictionaries(st.text(), json_values())
+        | st.lists(_items).map(tuple)
+        | st.sets(st.integers() | st.text())
+        | st.frozensets(st.integers())
+    )
+    options = {"file": {"format": "json"}}
+
+
+class TestCollectionsAsJsonLines(PackagerContract):
+    packager = CollectionsPackager
+    strategy = st.lists(json_values()) | st.lists(st.integers()).map(tuple) | st.sets(st.text())
+    round_trip_types = ["file"]
+    options = {"file": {"format": "jsonl"}}
+
+
+class TestCollectionsAsText(PackagerContract):
+    packager = CollectionsPackager
+    strategy = st.lists(st.text().filter(lambda s: "\n" not in s and "\r" not in s and s.strip() == s and s != "" and not any(c in s for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")))
+    round_trip_types = ["file"]
+    options = {"file": {"format": "txt"}}
+
+
+class TestValues(PackagerContract):
+    packager = ValuesPackager
+    strategy = (
+        st.datetimes() | st.datetimes(timezones=st.timezones()) | st.dates() | st.times() | st.timedeltas()
+        | st.decimals(allow_nan=False) | st.fractions() | st.uuids()
+    )
+
+
+@attrs.define
+class Point:
+    x: int
+    y: float
+    label: str = ""
+    tags: list[str] = attrs.field(factory=list)
+
+
+@dataclasses.dataclass
+class Metrics:
+    accuracy: float
+    counts: dict[str, int]
+    point: Point
+
+
+class TestStructured(PackagerContract):
+    packager = StructuredPackager
+    _floats = st.floats(allow_nan=False, allow_infinity=False)
+    _points = st.builds(Point, st.integers(), _floats, st.text(), st.lists(st.text()))
+    strategy = _points | st.builds(Metrics, _floats, st.dictionaries(st.text(), st.integers()), _points)
+
+
+def test_structured_unpacks_by_recorded_class_without_a_type_hint(host: satchel.PluginHost) -> None:
+    packed = satchel.pack(Point(1, 2.5, "a"), "point")
+    restored = host.unpack_result(packed.value, producer=packed.producer, instructions=packed.instructions)
+    assert Point(1, 2.5, "a") == restored
+    assert {"class": "test_builtin_packagers.Point"} == packed.instructions
+
+
+def test_path_packs_a_file_and_restores_a_private_copy(tmp_path: pathlib.Path, host: satchel.PluginHost) -> None:
+    from satchel.dataitem import DataItem
+
+    source = tmp_path / "weights.bin"
+    source.write_bytes(b"\x00\x01payload")
+    packed = satchel.pack(source, "weights")
+    restored = host.unpack(DataItem.from_packed(packed), producer=packed.producer, artifact_type=packed.artifact_type, instructions=packed.instructions)
+    assert isinstance(restored, pathlib.Path)
+    assert ("weights.bin", b"\x00\x01payload") == (restored.name, restored.read_bytes())
+    assert restored != source
+
+
+def test_path_archives_a_directory_and_restores_its_tree(tmp_path: pathlib.Path, host: satchel.PluginHost) -> None:
+    from satchel.dataitem import DataItem
+
+    source = tmp_path / "model"
+    (source / "sub").mkdir(parents=True)
+    (source / "a.txt").write_text("alpha")
+    (source / "sub" / "b.txt").write_text("beta")
+    for archive_format in ("zip", "tar.gz"):
+        packed = satchel.pack(source, f"model : path[archive_format='{archive_format}']")
+        assert "dir" == packed.artifact.kind
+        restored = host.unpack(DataItem.from_packed(packed), producer=packed.producer, artifact_type=packed.artifact_type, instructions=packed.instructions)
+        assert ("alpha", "beta") == ((restored / "a.txt").read_text(), (restored / "sub" / "b.txt").read_text())
+        packed.clear()
+
+
+def test_string_is_text_unless_the_hint_says_path(tmp_path: pathlib.Path) -> None:
+    source = tmp_path / "notes.txt"
+    source.write_text("hello")
+    assert ("builtins", "result") == (satchel.pack(str(source), "notes").producer.plugin, satchel.pack(str(source), "notes").artifact_type)
+    as_path = satchel.pack(str(source), "notes : path")
+    assert ("paths", "path") == (as_path.producer.plugin, as_path.artifact_type)
+
+
+class Opaque:
+    pass
+
+
+def test_pickle_fallback_warns_at_pack_time_naming_the_type(host: satchel.PluginHost) -> None:
+    with pytest.warns(UserWarning, match=r"no packager handles test_builtin_packagers\.Opaque, so it is pickled"):
+        packed = satchel.pack(Opaque(), "thing")
+    assert ("pickle", "object") == (packed.producer.plugin, packed.artifact_type)
+
+
+def test_unpacking_a_pickle_needs_an_explicit_opt_in(host: satchel.PluginHost) -> None:
+    from satchel.dataitem import DataItem
+
+    with pytest.warns(UserWarning):
+        packed = satchel.pack(decimal.Context(prec=7), "ctx")
+    kwargs = {"producer": packed.producer, "artifact_type": packed.artifact_type, "instructions": packed.instructions}
+    with pytest.raises(PickleNotAllowedError, match="allow_pickle=True"):
+        host.unpack(DataItem.from_packed(packed), **kwargs)
+    assert 7 == host.unpack(DataItem.from_packed(packed), allow_pickle=True, **kwargs).prec
+
+
+def test_packing_an_unjsonable_value_as_a_result_names_the_alternatives() -> None:
+    with pytest.raises(PackingError, match=r"not a JSON value.*log it as one of"):
+        satchel.pack({1, object()}, "bag : result")
+
+
+def test_values_round_trip_keeps_exact_types(host: satchel.PluginHost) -> None:
+    originals = [dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc), dt.date(2026, 1, 2),
+                 decimal.Decimal("1.10"), fractions.Fraction(1, 3), uuid.UUID(int=5), dt.timedelta(days=-1, microseconds=3)]
+    for original in originals:
+        packed = satchel.pack(original, "v")
+        restored = host.unpack_result(packed.value, producer=packed.producer, instructions=packed.instructions)
+        assert (type(original), original) == (type(restored), restored)

@@ -1,0 +1,74 @@
+"""Test sessions: core alone, each plugin alone with core, everything together, lint and types."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PLUGINS = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["core", "plugin", "everything", "lint", "typecheck"]
+nox.options.error_on_missing_interpreters = True
+
+# CI runs the thorough Hypothesis profile; local runs the fast one unless told otherwise.
+HYPOTHESIS_PROFILE = os.environ.get("SATCHEL_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
+
+
+def _env() -> dict[str, str]:
+    return {"SATCHEL_HYPOTHESIS_PROFILE": HYPOTHESIS_PROFILE}
+
+
+@nox.session
+def core(session: nox.Session) -> None:
+    """Core's own suite, with no plugin installed."""
+    session.install("-e", "core[test]")
+    session.run("pytest", "core/tests", *session.posargs, env=_env())
+
+
+@nox.session
+@nox.parametrize("name", PLUGINS, ids=PLUGINS)
+def plugin(session: nox.Session, name: str) -> None:
+    """One plugin with core only: its entry point is discovered from the installed distribution."""
+    session.install("-e", "core[test]", "-e", f"plugins/{name}[test]")
+    session.run("satchel", "plugins", env=_env())
+    session.run("pytest", f"plugins/{name}/tests", *session.posargs, env=_env())
+
+
+@nox.session
+def everything(session: nox.Session) -> None:
+    """Every distribution installed together: core's suite again, plus the cross-distribution tests."""
+    session.install("-e", "core[test]", *[f"-e./plugins/{name}[test]" for name in PLUGINS])
+    session.run("pytest", "core/tests", "tests", *session.posargs, env=_env())
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "noxfile.py", "dev.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy, strict on core."""
+    session.install("mypy>=1.10", "-e", "core[test]")
+    session.run("mypy", "core/src/satchel")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The README's demo: two handlers on the embedded store in ./.satchel."""
+    session.install("-e", "core", *[f"-e./plugins/{name}" for name in PLUGINS])
+    session.run("python", "examples/demo.py", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Every benchmark in benchmarks/, printing ratios against the plain library calls."""
+    session.install("-e", "core", *[f"-e./plugins/{name}" for name in PLUGINS])
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)
+
