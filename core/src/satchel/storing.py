@@ -20,7 +20,7 @@ __all__ = ["log_packed", "staging", "unpack_record"]
 @contextmanager
 def staging(store: Store) -> Iterator[None]:
     """While packing for ``store``, packagers' temporary files go where the store can move them."""
-    directory = store.staging_dir()
+    directory = store.staging_dir() if hasattr(store, "staging_dir") else None
     token = staging_directory().set(directory)
     try:
         yield

@@ -77,10 +77,12 @@ class CollectionsPackager(Packager):
 
     def unpack_file(self, data_item: DataItem, format: str = "json", container: str | None = None) -> Any:  # noqa: A002
         text = data_item.read_text()
+        # Split on "\n" only: str.splitlines() also splits on characters JSON and text keep raw (U+0085…).
+        lines = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n") if text else []
         if format == "jsonl":
-            value: Any = [json.loads(line) for line in text.splitlines() if line.strip()]
+            value: Any = [json.loads(line) for line in lines if line.strip()]
         elif format == "txt":
-            value = text.splitlines()
+            value = lines
         else:
             value = json.loads(text)
         return _restore(value, container)
