@@ -9,16 +9,23 @@ from satchel._version import __version__
 
 if TYPE_CHECKING:
     from satchel.artifacts import (
-        Artifact, ArtifactRecord, CodeArtifact, DatasetArtifact, DirArtifact, ModelArtifact,
-        ObjectArtifact, PlotArtifact, PromptArtifact,
+        Artifact,
+        ArtifactRecord,
+        CodeArtifact,
+        DatasetArtifact,
+        DirArtifact,
+        ModelArtifact,
+        ObjectArtifact,
+        PlotArtifact,
+        PromptArtifact,
     )
     from satchel.dataitem import DataItem
     from satchel.hints import LogHint, format_log_hint, parse_log_hint
     from satchel.hookspecs import hookimpl, hookspec
-    from satchel.packager import Packager
+    from satchel.packager import Packager, PickleFallbackWarning
     from satchel.packed import Packed
     from satchel.packing import explain, pack, pack_outputs
-    from satchel.plugins import PackagerInfo, PluginHost, get_host
+    from satchel.plugins import PackagerInfo, PluginHost, PluginLoadWarning, get_host
     from satchel.project import Project, get_or_create_project
     from satchel.runs import Run, handler
     from satchel.store import Store
@@ -27,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Artifact", "ArtifactRecord", "ArtifactURI", "CodeArtifact", "DataItem", "DatasetArtifact",
     "DirArtifact", "LogHint", "ModelArtifact", "ObjectArtifact", "Packager", "PackagerInfo",
-    "Packed", "PlotArtifact", "PluginHost", "Project", "PromptArtifact", "Run", "Store",
+    "Packed", "PickleFallbackWarning", "PlotArtifact", "PluginLoadWarning", "PluginHost", "Project", "PromptArtifact", "Run", "Store",
     "__version__", "explain", "format_log_hint", "get_host", "get_or_create_project", "handler",
     "hookimpl", "hookspec", "pack", "pack_outputs", "parse_log_hint", "parse_uri",
 ]
@@ -35,7 +42,8 @@ __all__ = [
 # Public names live in small modules, imported on first use so `import satchel` stays cheap.
 _LAZY = {
     "hookimpl": "satchel.hookspecs", "hookspec": "satchel.hookspecs",
-    "Packager": "satchel.packager", "Packed": "satchel.packed", "DataItem": "satchel.dataitem",
+    "Packager": "satchel.packager", "PickleFallbackWarning": "satchel.packager",
+    "PluginLoadWarning": "satchel.plugins", "Packed": "satchel.packed", "DataItem": "satchel.dataitem",
     "LogHint": "satchel.hints", "parse_log_hint": "satchel.hints", "format_log_hint": "satchel.hints",
     "explain": "satchel.packing", "pack": "satchel.packing", "pack_outputs": "satchel.packing",
     "PackagerInfo": "satchel.plugins", "PluginHost": "satchel.plugins", "get_host": "satchel.plugins",

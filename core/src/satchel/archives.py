@@ -6,11 +6,14 @@ import os
 import shutil
 import tarfile
 import zipfile
+from typing import Literal
 
 __all__ = ["ARCHIVE_FORMATS", "UnsafeArchiveError", "make_archive", "safe_extract"]
 
 ARCHIVE_FORMATS = {"zip": ".zip", "tar": ".tar", "tar.gz": ".tar.gz", "tar.bz2": ".tar.bz2", "tar.xz": ".tar.xz"}
-_TAR_MODES = {"tar": "w", "tar.gz": "w:gz", "tar.bz2": "w:bz2", "tar.xz": "w:xz"}
+_TAR_MODES: dict[str, Literal["w", "w:gz", "w:bz2", "w:xz"]] = {
+    "tar": "w", "tar.gz": "w:gz", "tar.bz2": "w:bz2", "tar.xz": "w:xz",
+}
 DEFAULT_MAX_BYTES = 16 * 1024**3
 
 
@@ -75,8 +78,7 @@ def safe_extract(archive_path: str, target_dir: str, max_bytes: int = DEFAULT_MA
                     continue
                 os.makedirs(os.path.dirname(destination), exist_ok=True)
                 with archive.open(info) as source, open(destination, "wb") as sink:
-                    written = shutil.copyfileobj(source, sink, 1024 * 1024)
-                del written
+                    shutil.copyfileobj(source, sink, 1024 * 1024)
         return target_dir
     if not tarfile.is_tarfile(archive_path):
         raise UnsafeArchiveError(f"{archive_path!r} is neither a zip nor a tar archive")

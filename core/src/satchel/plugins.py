@@ -135,7 +135,7 @@ class Explanation:
 class _Plugin:
     """A registered plugin: its object, identity, and its hook functions called without pluggy's loop."""
 
-    __slots__ = ("name", "obj", "distribution", "version", "source", "hooks", "priority", "fallback", "mandatory")
+    __slots__ = ("distribution", "fallback", "hooks", "mandatory", "name", "obj", "priority", "source", "version")
 
     def __init__(self, name: str, obj: Any, source: str, distribution: str | None, version: str | None) -> None:
         self.name = name
@@ -366,8 +366,11 @@ class PluginHost:
 
     def explain(self, obj: Any, artifact_type: str | None = None) -> Explanation:
         """Every candidate for packing ``obj``, its priority, and why it won or lost."""
+        return self.explain_type(type(obj), artifact_type)
+
+    def explain_type(self, obj_type: type, artifact_type: str | None = None) -> Explanation:
+        """Every candidate for packing objects of ``obj_type``, its priority, and why it won or lost."""
         self.ensure_loaded()
-        obj_type = type(obj)
         rows = self._candidates(obj_type, artifact_type)
         winner_found = False
         candidates = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import tomllib
 import typing
 import warnings
@@ -162,7 +163,7 @@ class Project:
             else:
                 try:
                     self._config = converter.loads(text, ProjectConfig)
-                except Exception as error:  # noqa: BLE001 - any decoding failure means the same to the user
+                except Exception as error:
                     raise SatchelError(
                         f"the configuration of project {self.name!r} in {self.store.url} is not valid "
                         f"({error}); fix or delete projects/{self._config_path}"
@@ -224,7 +225,7 @@ class Project:
             try:
                 packager = import_dotted(spec.packager)
                 host.register(packager, name=spec.packager, source="custom", priority=spec.priority)
-            except Exception as error:  # noqa: BLE001 - reported below, by mandatory or not
+            except Exception as error:
                 message = f"custom packager {spec.packager!r} of project {self.name!r} failed to load: {type(error).__name__}: {error}"
                 if spec.is_mandatory:
                     raise PluginLoadError(message + "; it is mandatory, so the handler did not run") from error
@@ -347,7 +348,7 @@ class Project:
         if isinstance(value, (str, os.PathLike)) and candidates and not any(c in (str, os.PathLike) for c in candidates):
             path = os.fspath(value)
             for candidate in candidates:
-                if issubclass(candidate, os.PathLike):
+                if issubclass(candidate, pathlib.PurePath):
                     return candidate(path)  # a path hint takes the local path as it is
             if not os.path.exists(path):
                 raise SatchelError(

@@ -59,7 +59,7 @@ class RunRecord:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _handler_name(function: Callable[..., Any]) -> str:
@@ -149,10 +149,12 @@ def execute(
 ) -> tuple[Run, Any]:
     """Run ``function`` in ``project``; returns the Run and the handler's own return value."""
     from satchel.plugins import get_host
-    from satchel.storing import log_packed, staging
     from satchel.store.uids import new_uid
+    from satchel.storing import log_packed, staging
 
     hints = [parse_log_hint(h) for h in (returns if returns is not None else getattr(function, "__satchel_returns__", ()))]
+    # A @handler-decorated function makes each call a run; call the function inside it, once.
+    function = getattr(function, "__satchel_handler__", function)
     run_name = validate_name(name or _default_name(function), "run name")
     record = RunRecord(
         uid=new_uid(), project=project.name, name=run_name, handler=_handler_name(function),
@@ -276,6 +278,7 @@ def handler(
             return returned
 
         wrapper.__satchel_returns__ = hints  # type: ignore[attr-defined]
+        wrapper.__satchel_handler__ = function  # type: ignore[attr-defined]
         wrapper.last_run = None  # type: ignore[attr-defined]
         return wrapper
 

@@ -19,6 +19,7 @@ Override :meth:`PackagerContract.assert_same` where ``==`` is not the right comp
 from __future__ import annotations
 
 import copy
+import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -147,7 +148,7 @@ class PackagerContract:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         packager = getattr(cls, "packager", None)
-        if packager is not None and not cls._pack_only_types(cls()):  # type: ignore[arg-type]
+        if packager is not None and not cls()._pack_only_types():
             # No pack-only artifact types: there is nothing for that test to check, so it is not collected.
             cls.test_pack_only_types_produce_artifacts = None  # type: ignore[assignment,method-assign]
 
@@ -170,7 +171,9 @@ class PackagerContract:
         with staging(store):
             packed = self._pack(host, obj, artifact_type)
         if packed.is_result:
-            restored = host.unpack_result(packed.value, producer=packed.producer, instructions=packed.instructions, obj_type=type(obj))
+            # Results live in the run record as JSON text: go through it, as a later reader would.
+            value, instructions = json.loads(json.dumps([packed.value, packed.instructions], allow_nan=False))
+            restored = host.unpack_result(value, producer=packed.producer, instructions=instructions, obj_type=type(obj))
             return packed, restored
         record = log_packed(store, PROJECT, packed)
         restored = unpack_record(store, record, type(obj), host=host, allow_pickle="object" == packed.artifact_type)
@@ -313,18 +316,18 @@ class PackagerContract:
 
         check()
 
-    def test_packing_does_not_mutate_the_object(self) -> None:
-        """The caller's object is unchanged after packing it as every declared artifact type."""
+    def test_packing_does_not_mutate_the_object(self, round_trip_type: str) -> None:
+        """The caller's object is unchanged after packing it as each declared artifact type."""
         host = isolated_host(self.packager, builtins=False)
 
         @self._settings()
-        @given(self.strategy)
+        @given(self.strategy_for(round_trip_type))
         def check(obj: Any) -> None:
+            if not self._accepts(host, obj, round_trip_type):
+                return
             before = self.snapshot(obj)
-            for artifact_type in self._round_trip_types() + self._pack_only_types():
-                if self._accepts(host, obj, artifact_type):
-                    self._pack(host, obj, artifact_type).clear()
-                    self.assert_same(before, obj, artifact_type)
+            self._pack(host, obj, round_trip_type).clear()
+            self.assert_same(before, obj, round_trip_type)
 
         check()
 
