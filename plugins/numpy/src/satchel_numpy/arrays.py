@@ -1,0 +1,151 @@
+"""The packager for NumPy arrays: tiny numeric arrays as results, the rest as .npy or .npz files."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from satchel.artifacts import Artifact
+from satchel.errors import PackingError, UnpackingError
+from satchel.packager import Packager, allow_pickle
+
+if TYPE_CHECKING:
+    from satchel.dataitem import DataItem
+
+__all__ = ["NumpyArrayPackager"]
+
+_MMAP_MODES = ("r", "c")  # the stored file is read-only: map it read-only or copy-on-write
+
+
+def _is_memmap_hint(type_hint: Any) -> bool:
+    import numpy as np
+
+    return isinstance(type_hint, type) and issubclass(type_hint, np.memmap)
+
+
+class NumpyArrayPackager(Packager):
+    """NumPy arrays: a result when tiny and numeric, else an .npy (or .npz) file; dtype, shape and order exact."""
+
+    PACKABLE_OBJECT_TYPE: ClassVar[Any] = ("numpy.ndarray", "numpy.memmap")
+    DEFAULT_PACKING_ARTIFACT_TYPE = "file"
+    DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
+    FORMAT_VERSION = 1
+    REQUIRES: ClassVar[dict[str, str]] = {"numpy": "numpy"}
+    #: Arrays of at most this many numeric or boolean elements are logged as results by default.
+    MAX_RESULT_SIZE: ClassVar[int] = 10
+
+    def get_default_packing_artifact_type(self, obj: Any) -> str:
+        if obj.size <= self.MAX_RESULT_SIZE and obj.dtype.kind in "biufc":
+            return "result"
+        return "file"
+
+    # -- result ---------------------------------------------------------------------------------
+
+    def pack_result(self, obj: Any, key: str) -> Any:
+        """The elements as nested JSON lists; dtype, shape and order go into the instructions."""
+        from satchel_numpy import _codec
+
+        if obj.dtype.hasobject:
+            raise PackingError(
+                f"cannot log {key!r} as a result: an array of dtype {obj.dtype} holds Python objects, "
+                "which a JSON result cannot; log it as 'file' (an .npy with a pickle inside)"
+            )
+        value, instructions = _codec.encode_array(obj)
+        return {key: value}, instructions
+
+    def unpack_result(
+        self,
+        value: Any,
+        dtype: Any = None,
+        shape: list[int] | None = None,
+        order: str = "C",
+        encoding: str | None = None,
+    ) -> Any:
+        from satchel_numpy import _codec
+
+        return _codec.decode_array(value, dtype, shape, order, encoding)
+
+    # -- file -----------------------------------------------------------------------------------
+
+    def pack_file(
+        self, obj: Any, key: str, format: str = "npy", compressed: bool = False, mmap: bool = False  # noqa: A002
+    ) -> tuple[Artifact, dict[str, Any]]:
+        """Save as ``npy`` (default) or ``npz`` (``compressed=True`` to deflate it).
+
+        ``mmap=True`` records that unpacking should memory-map the stored file read-only
+        (``npy`` only), for arrays too large to load comfortably.
+        """
+        from satchel_numpy import _codec, _files
+
+        if format not in _files.FORMATS:
+            raise PackingError(
+                f"{key!r}: unknown array format {format!r}; use one of {', '.join(_files.FORMATS)}"
+            )
+        if not isinstance(compressed, bool) or not isinstance(mmap, bool):
+            raise PackingError(f"{key!r}: 'compressed' and 'mmap' take True or False")
+        if compressed and format != "npz":
+            raise PackingError(f"{key!r}: compressed=True applies to format='npz' (.npy files are never compressed)")
+        if mmap and format != "npy":
+            raise PackingError(
+                f"{key!r}: mmap=True needs format='npy'; arrays inside an .npz archive cannot be memory-mapped"
+            )
+        if mmap and obj.dtype.hasobject:
+            raise PackingError(
+                f"{key!r}: an array of dtype {obj.dtype} holds Python objects, which cannot be memory-mapped; "
+                "drop mmap=True"
+            )
+        path = os.path.join(self.make_temp_dir(), f"{key}.{format}")
+        _files.save_array(obj, path, format, key, compressed)
+        instructions: dict[str, Any] = {"format": format}
+        if mmap:
+            instructions["mmap_mode"] = "r"
+        if obj.dtype.hasobject:
+            instructions["pickled"] = True
+        preview: dict[str, Any] = {
+            "dtype": str(obj.dtype)[:200],
+            "shape": list(obj.shape),
+            "order": _codec.layout(obj),
+        }
+        first = _codec.head(obj)
+        if first is not None:
+            preview["head"] = first
+        artifact = Artifact(key=key, src_path=path, format=format, preview=preview)
+        return artifact, instructions
+
+    def unpack_file(
+        self,
+        data_item: DataItem,
+        format: str | None = None,  # noqa: A002
+        mmap_mode: str | None = None,
+        pickled: bool = False,
+        type_hint: Any = None,
+    ) -> Any:
+        """Load the array; memory-mapped (read-only) if it was packed with ``mmap=True`` or the
+        parameter is annotated ``np.memmap``."""
+        from satchel_numpy import _files
+
+        path = data_item.local()
+        if os.path.isdir(path):
+            raise UnpackingError(
+                f"artifact {data_item.key!r} has files {data_item.file_names}; satchel-numpy reads one "
+                ".npy or .npz file"
+            )
+        fmt = format or _files.sniff_format(path)
+        if fmt not in _files.FORMATS:
+            raise UnpackingError(
+                f"artifact {data_item.key!r} ({os.path.basename(path)}) is neither an .npy nor an .npz "
+                "file; satchel-numpy reads arrays saved with np.save or np.savez"
+            )
+        if mmap_mode is None and _is_memmap_hint(type_hint):
+            mmap_mode = "r"
+        if mmap_mode is not None and mmap_mode not in _MMAP_MODES:
+            raise UnpackingError(
+                f"artifact {data_item.key!r}: mmap_mode {mmap_mode!r} would write to the stored file; "
+                f"use one of {', '.join(map(repr, _MMAP_MODES))}"
+            )
+        allowed = allow_pickle().get()
+        if pickled and not allowed:
+            raise _files.pickle_refused(data_item.key)  # before NumPy opens the file
+        return _files.load_array(
+            path, fmt, data_item.key, allow_pickle=allowed, mmap_mode=mmap_mode if fmt == "npy" else None
+        )
