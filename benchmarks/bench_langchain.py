@@ -1,0 +1,193 @@
+"""Benchmark satchel-langchain against LangChain's own JSON: pack+store and load+verify of a ChatPromptTemplate.
+
+Baseline for pack+store: ``langchain_core.load.dumpd`` + ``json.dump`` to a file + one sha256 pass over
+it. Baseline for load+verify: read+hash the file, ``json.loads``, then ``langchain_core.load.load`` with
+an explicit ``allowed_objects`` list. satchel: ``host.pack`` inside ``staging(store)`` + ``log_packed``
+(its pack also loads the JSON back once to prove it round-trips), then ``store.get_artifact`` +
+``unpack_record`` (its own allow-list walk, then the same ``load``). Two templates: a small chat prompt
+(system, placeholder, human) and a large one (200 messages and a 50-example few-shot section, which
+the baseline cannot serialise, so it is left out there).
+
+    python benchmarks/bench_langchain.py            # best of 7, 50 operations per timing
+    python benchmarks/bench_langchain.py --quick    # best of 3, 10 operations per timing
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+PROJECT = "bench"
+
+
+def _sha256_file(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _duel(repeat: int, ops: int, baseline: Callable[[], Any], mine: Callable[[], Any]) -> tuple[float, float]:
+    """Best-of-N time per operation of two operations, run alternately in batches of ``ops``."""
+    best = [float("inf"), float("inf")]
+    for _ in range(repeat):
+        for index, run in enumerate((baseline, mine)):
+            start = time.perf_counter()
+            for _ in range(ops):
+                run()
+            best[index] = min(best[index], (time.perf_counter() - start) / ops)
+    return best[0], best[1]
+
+
+def _host() -> Any:
+    from satchel.plugins import PluginHost
+
+    host = PluginHost()
+    host.ensure_loaded()
+    if "langchain" not in host.names:
+        sys.exit("satchel-langchain is not installed: pip install -e plugins/langchain")
+    return host
+
+
+def small_chat() -> Any:
+    from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+
+    return ChatPromptTemplate.from_messages(
+        [("system", "You are {role}. Answer in {{JSON}}."), MessagesPlaceholder("history", optional=True), ("human", "{question}")]
+    ).partial(role="a helpful assistant")
+
+
+def large_chat(with_few_shot: bool) -> Any:
+    from langchain_core.prompts import ChatPromptTemplate, FewShotChatMessagePromptTemplate
+
+    entries: list[Any] = [(("human", "ai")[i % 2], f"Turn {i}: " + "lorem ipsum " * 20 + f"{{v{i}}}") for i in range(200)]
+    if with_few_shot:
+        examples = [{"q": f"question {i}", "a": f"answer {i}"} for i in range(50)]
+        example_prompt = ChatPromptTemplate.from_messages([("human", "{q}"), ("ai", "{a}")])
+        entries.insert(1, FewShotChatMessagePromptTemplate(examples=examples, example_prompt=example_prompt))
+    return ChatPromptTemplate.from_messages(entries)
+
+
+# -- the operations measured -----------------------------------------------------------------------
+
+
+def _allowed() -> list[type]:
+    from langchain_core.prompts import (
+        AIMessagePromptTemplate,
+        ChatPromptTemplate,
+        HumanMessagePromptTemplate,
+        MessagesPlaceholder,
+        PromptTemplate,
+        SystemMessagePromptTemplate,
+    )
+
+    return [ChatPromptTemplate, PromptTemplate, MessagesPlaceholder, SystemMessagePromptTemplate, HumanMessagePromptTemplate, AIMessagePromptTemplate]
+
+
+def baseline_pack(prompt: Any, path: str) -> str:
+    from langchain_core.load import dumpd
+
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(dumpd(prompt), handle, indent=2, ensure_ascii=False)
+    return _sha256_file(path)
+
+
+def baseline_load(path: str, allowed: list[type]) -> Any:
+    from langchain_core.load import load
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    hashlib.sha256(data).hexdigest()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load(json.loads(data), allowed_objects=allowed, secrets_from_env=False)
+
+
+def satchel_pack(host: Any, store: Any, prompt: Any) -> Any:
+    from satchel.storing import log_packed, staging
+
+    with staging(store):
+        packed = host.pack(prompt, "prompt", "prompt", {})
+    return log_packed(store, PROJECT, packed)
+
+
+def satchel_load(host: Any, store: Any, uri: str, obj_type: type) -> Any:
+    from satchel.storing import unpack_record
+
+    return unpack_record(store, store.get_artifact(uri), obj_type, host=host)
+
+
+# -- main ------------------------------------------------------------------------------------------
+
+
+def _row(name: str, base: float, mine: float) -> str:
+    return f"{name:<34} {base * 1e3:>10.3f} {mine * 1e3:>10.3f} {mine / base:>7.2f}x"
+
+
+def measure(label: str, prompt: Any, host: Any, store: Any, path: str, repeat: int, ops: int) -> None:
+    """Print pack+store, pack alone and load+verify of ``prompt``: baseline, satchel, ratio."""
+    from langchain_core.load import dumpd
+
+    allowed = _allowed()
+    obj_type = type(prompt)
+    record = satchel_pack(host, store, prompt)
+    baseline_pack(prompt, path)
+    assert satchel_load(host, store, record.uri, obj_type) == prompt
+    assert baseline_load(path, allowed) == prompt
+    print(f"-- {label}: {len(prompt.messages)} messages, {os.path.getsize(path) / 1024:.1f} KiB of JSON")
+    print(_row("pack+store", *_duel(repeat, ops, lambda: baseline_pack(prompt, path), lambda: satchel_pack(host, store, prompt))))
+    print(_row("pack only (no store; vs dumpd)", *_duel(
+        repeat, ops,
+        lambda: json.dumps(dumpd(prompt), indent=2, ensure_ascii=False),
+        lambda: host.pack(prompt, "prompt", "prompt", {}).clear(),
+    )))
+    print(_row("load+verify", *_duel(
+        repeat, ops, lambda: baseline_load(path, allowed), lambda: satchel_load(host, store, record.uri, obj_type)
+    )))
+
+
+def measure_few_shot(host: Any, store: Any, repeat: int, ops: int) -> None:
+    """satchel alone: LangChain's dumpd writes few-shot templates as 'not_implemented'."""
+    prompt = large_chat(True)
+    record = satchel_pack(host, store, prompt)
+    assert satchel_load(host, store, record.uri, type(prompt)) == prompt
+    packing = _duel(repeat, ops, lambda: None, lambda: satchel_pack(host, store, prompt))[1]
+    loading = _duel(repeat, ops, lambda: None, lambda: satchel_load(host, store, record.uri, type(prompt)))[1]
+    print("-- 200 messages + 50-example few-shot (no baseline: dumpd cannot serialise few-shot templates)")
+    print(f"{'pack+store':<34} {'-':>10} {packing * 1e3:>10.3f}")
+    print(f"{'load+verify':<34} {'-':>10} {loading * 1e3:>10.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="best of 3, 10 operations per timing")
+    parser.add_argument("--repeat", type=int, help="best of N timings (default 7, or 3 with --quick; at least 3)")
+    args = parser.parse_args()
+    repeat = max(3, args.repeat or (3 if args.quick else 7))
+    ops = 10 if args.quick else 50
+
+    from satchel.store import Store
+
+    host = _host()
+    workdir = tempfile.mkdtemp(prefix="bench-langchain-", dir=os.getcwd())
+    try:
+        store = Store(os.path.join(workdir, "store"))
+        path = os.path.join(workdir, "prompt.json")
+        print(f"satchel-langchain vs dumpd/json+sha256 and json/load: best of {repeat}, {ops} operations per timing")
+        print(f"{'operation (ms per operation)':<34} {'baseline':>10} {'satchel':>10} {'ratio':>8}")
+        measure("small chat", small_chat(), host, store, path, repeat, ops)
+        measure("200 messages", large_chat(False), host, store, path, repeat, ops)
+        measure_few_shot(host, store, repeat, ops)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""LangChainPackager: prompt templates as ``prompt`` artifacts and chat messages as JSON ``file`` artifacts."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from satchel.artifacts import Artifact, PromptArtifact
+from satchel.errors import PackingError, UnpackingError
+from satchel.packager import Packager
+from satchel.typeref import resolve_if_imported, type_name
+from satchel_langchain._classes import MESSAGE_TYPES, TEMPLATE_TYPES, Kind, kind_of, short_names
+
+if TYPE_CHECKING:
+    from satchel.dataitem import DataItem
+    from satchel.plugins import PackagerInfo
+
+__all__ = ["LangChainPackager"]
+
+# Each kind packs as exactly one artifact type; `object` is left to the pickle fallback, which warns.
+_ARTIFACT_TYPE: dict[Kind, str] = {"prompt": "prompt", "message": "file"}
+_KIND: dict[str, Kind] = {artifact_type: kind for kind, artifact_type in _ARTIFACT_TYPE.items()}
+
+
+def _check_indent(indent: Any) -> int | None:
+    if indent is None or (isinstance(indent, int) and not isinstance(indent, bool) and 0 <= indent <= 8):
+        return indent
+    raise PackingError(f"indent must be None (one line) or an integer from 0 to 8, not {indent!r}")
+
+
+class LangChainPackager(Packager):
+    """LangChain prompt templates and chat messages as LangChain's own JSON, loaded back through an allow-list."""
+
+    PACKABLE_OBJECT_TYPE: ClassVar[Any] = TEMPLATE_TYPES + MESSAGE_TYPES
+    PACK_SUBCLASSES = False
+    DEFAULT_PACKING_ARTIFACT_TYPE = "prompt"
+    DEFAULT_UNPACKING_ARTIFACT_TYPE = "prompt"
+    PRIORITY = 3
+    FORMAT_VERSION = 1
+    REQUIRES: ClassVar[dict[str, str]] = {"langchain_core": "langchain-core"}
+
+    # -- What it packs ------------------------------------------------------------------------------
+
+    def can_pack_type(self, obj_type: type, artifact_type: str | None) -> bool:
+        kind = kind_of(obj_type)
+        return kind is not None and artifact_type in (None, _ARTIFACT_TYPE[kind])
+
+    def is_unpackable(self, obj_type: type | None, artifact_type: str | None = None) -> bool:
+        if artifact_type is not None and artifact_type not in _KIND:
+            return False
+        if obj_type is None:
+            return True
+        kind = kind_of(obj_type) if isinstance(obj_type, type) else None
+        return kind is not None and artifact_type in (None, _ARTIFACT_TYPE[kind])
+
+    def describe(self) -> PackagerInfo:
+        # `result` and `object` exist on every Packager, but this one declines them (see can_pack_type).
+        return attrs.evolve(super().describe(), packing_artifact_types=["file", "prompt"], unpacking_artifact_types=["file", "prompt"])
+
+    def get_default_packing_artifact_type(self, obj: Any) -> str:
+        kind = kind_of(type(obj))
+        return _ARTIFACT_TYPE[kind] if kind is not None else self.DEFAULT_PACKING_ARTIFACT_TYPE
+
+    def get_default_unpacking_artifact_type(self, data_item: DataItem) -> str:
+        return "prompt" if data_item.kind == "prompt" else "file"
+
+    # -- Packing ------------------------------------------------------------------------------------
+
+    def pack_prompt(self, obj: Any, key: str, indent: int | None = 2) -> tuple[Artifact, dict[str, Any]]:
+        """A prompt template as LangChain JSON; its input variables and text go into the metadata."""
+        from satchel_langchain._preview import prompt_preview
+
+        data = self._encode(obj, key, "prompt", indent)
+        artifact = PromptArtifact(
+            key=key,
+            body=data,
+            file_name=f"{key}.json",
+            format="json",
+            input_variables=list(obj.input_variables),
+            preview=prompt_preview(obj),
+        )
+        return artifact, self._instructions(obj)
+
+    def pack_file(self, obj: Any, key: str, indent: int | None = 2) -> tuple[Artifact, dict[str, Any]]:
+        """A chat message as LangChain JSON."""
+        from satchel_langchain._preview import message_preview
+
+        data = self._encode(obj, key, "message", indent)
+        artifact = Artifact(key=key, body=data, file_name=f"{key}.json", format="json", preview=message_preview(obj))
+        return artifact, self._instructions(obj)
+
+    def _encode(self, obj: Any, key: str, kind: Kind, indent: int | None) -> bytes:
+        from satchel_langchain import _codec
+
+        indent = _check_indent(indent)
+        actual = kind_of(type(obj))
+        if actual != kind:
+            names = short_names(TEMPLATE_TYPES if kind == "prompt" else MESSAGE_TYPES)
+            raise PackingError(f"{key!r}: a {type_name(type(obj))} cannot be packed as {_ARTIFACT_TYPE[kind]!r}; that artifact type takes {names}")
+        if getattr(obj, "template_format", None) == "jinja2":
+            raise PackingError(
+                f"{key!r}: {type(obj).__name__} uses template_format='jinja2'; rendering jinja2 can run "
+                "code, so LangChain refuses to load jinja2 templates and satchel-langchain does not store "
+                "them. Use template_format='f-string' or 'mustache', or log it explicitly as "
+                f"'{key} : object' (a pickle; loading it needs allow_pickle)"
+            )
+        try:
+            tree = _codec.encode(obj)
+            data = _codec.dump_bytes(tree, indent)
+            # Check now what unpacking will do, so an artifact that would not load back is never stored.
+            _codec.verify_round_trip(obj, data, kind)
+        except _codec.FormatProblem as problem:
+            raise PackingError(
+                f"{key!r}: cannot store this {type(obj).__name__} as LangChain JSON: {problem}. "
+                + _advice(problem)
+            ) from problem
+        return data
+
+    @staticmethod
+    def _instructions(obj: Any) -> dict[str, Any]:
+        return {"lc_class": type_name(type(obj)), "langchain_core": _langchain_core_version()}
+
+    # -- Unpacking ----------------------------------------------------------------------------------
+
+    def unpack_prompt(
+        self, data_item: DataItem, lc_class: str | None = None, langchain_core: str | None = None, type_hint: Any = None
+    ) -> Any:
+        return self._decode(data_item, "prompt", lc_class, type_hint)
+
+    def unpack_file(
+        self, data_item: DataItem, lc_class: str | None = None, langchain_core: str | None = None, type_hint: Any = None
+    ) -> Any:
+        return self._decode(data_item, "message", lc_class, type_hint)
+
+    def _decode(self, data_item: DataItem, kind: Kind, lc_class: str | None, type_hint: Any) -> Any:
+        from satchel_langchain import _codec
+
+        expected = _recorded_class(lc_class, kind)
+        try:
+            obj = _codec.load_bytes(data_item.read_bytes(), kind, expected)
+        except _codec.FormatProblem as problem:
+            raise UnpackingError(
+                f"artifact {data_item.key!r}: refusing to load it: {problem}. Nothing in it was built; "
+                f"a {_ARTIFACT_TYPE[kind]!r} artifact of satchel-langchain holds only "
+                f"{_codec.allowed_names(kind)}"
+            ) from problem
+        if isinstance(type_hint, type) and not isinstance(obj, type_hint):
+            raise UnpackingError(
+                f"artifact {data_item.key!r} holds a {type_name(type(obj))}, which is not the "
+                f"{type_name(type_hint)} the parameter asks for"
+            )
+        return obj
+
+
+@functools.cache
+def _langchain_core_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("langchain-core")
+    except PackageNotFoundError:  # pragma: no cover - a source checkout without metadata
+        return None
+
+
+def _recorded_class(lc_class: str | None, kind: Kind) -> type | None:
+    """The class the packer recorded, if it is one this plugin packs as ``kind`` (else no constraint)."""
+    if lc_class is None or lc_class not in (TEMPLATE_TYPES if kind == "prompt" else MESSAGE_TYPES):
+        return None
+    from satchel.typeref import import_dotted
+
+    resolved = resolve_if_imported(lc_class)
+    if resolved is None:
+        try:
+            resolved = import_dotted(lc_class)
+        except ImportError:
+            return None
+    return resolved if isinstance(resolved, type) else None
+
+
+def _advice(problem: Exception) -> str:
+    text = str(problem)
+    if "cannot serialise" in text:
+        return (
+            "Bind partial variables to strings (not functions), keep examples and metadata to JSON "
+            "values, and use examples=[...] rather than an example_selector"
+        )
+    if "load back equal" in text:
+        return "Drop or convert the values named so that JSON keeps them"
+    if "does not load" in text:
+        return "Only prompt templates, message templates, placeholders and chat messages can be inside"
+    return "Log it explicitly as 'object' (a pickle) if you must keep it as it is"
