@@ -1,0 +1,84 @@
+"""The filesystem operations the store needs, and the choice between local disk and fsspec."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from satchel.artifacts import FileEntry, FileSource
+
+__all__ = ["Backend", "open_backend", "split_url"]
+
+
+class Backend(Protocol):
+    """Paths are posix paths relative to the store root (``objects/sha256/ab/…``)."""
+
+    url: str
+    is_local: bool
+
+    def exists(self, rel: str) -> bool: ...
+
+    def read(self, rel: str) -> bytes | None:
+        """The file's bytes, or None when it does not exist."""
+
+    def write_atomic(self, rel: str, data: bytes) -> None:
+        """Write a whole file so that readers see the old content or the new, never a part."""
+
+    def read_ref(self, rel: str) -> str | None:
+        """The text a ref holds (a uid), or None when it does not exist."""
+
+    def write_ref(self, rel: str, value: str) -> None:
+        """Point a ref at *value*, replacing it atomically."""
+
+    def listdir(self, rel: str) -> list[str]:
+        """Names in a folder; empty when the folder does not exist."""
+
+    def scan(self, rel: str) -> Iterator[tuple[str, int, float]]:
+        """(relative path, size, last change as Unix time) of every file under a folder."""
+
+    def top_entries(self, rel: str) -> list[tuple[str, float, int]]:
+        """(relative path, last change, bytes freed by removing it) of each entry in a folder."""
+
+    def remove(self, rel: str) -> None:
+        """Remove a file or a whole folder; missing is fine."""
+
+    def store_blob(self, source: FileSource, *, link: bool) -> FileEntry:
+        """Stream *source* into ``objects/``, hashing as it goes; identical content is kept once."""
+
+    def fetch_blob(self, sha256: str, target: str, *, link: bool) -> tuple[str, int]:
+        """Put a blob's content at the new local path *target*; return (sha256, size) of it."""
+
+    def hash_blob(self, sha256: str) -> tuple[str, int]:
+        """(sha256, size) of a stored blob, read once; FileNotFoundError when it is missing."""
+
+    def read_blob(self, sha256: str) -> bytes:
+        """A blob's bytes (not yet verified); FileNotFoundError when it is missing."""
+
+    def make_item_dir(self) -> str:
+        """A new local folder for a data item's files (near the blobs, so links work)."""
+
+
+def split_url(url: str | os.PathLike[str]) -> tuple[str, str]:
+    """(protocol, path): ``file`` with an absolute local path, or an fsspec protocol and URL."""
+    text = os.fspath(url)
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"a store URL is a local path or an fsspec URL; got {url!r}")
+    protocol, sep, rest = text.partition("://")
+    if not sep or len(protocol) == 1:  # a plain path (or a Windows drive letter)
+        return "file", os.path.abspath(text)
+    if protocol in ("file", "local"):
+        return "file", os.path.abspath(rest)
+    return protocol, text.rstrip("/")
+
+
+def open_backend(url: str | os.PathLike[str], *, durable: bool = False) -> Backend:
+    protocol, location = split_url(url)
+    if protocol == "file":
+        from satchel.store.local import LocalBackend
+
+        return LocalBackend(location, durable=durable)
+    from satchel.store.remote import FsspecBackend
+
+    return FsspecBackend(location)

@@ -1,0 +1,270 @@
+"""The SQLite index: a cache of the store's files that makes listing fast; rebuildable at any time."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from satchel.errors import StoreError
+from satchel.store.paths import INDEX_FILE
+
+__all__ = ["ArtifactRow", "Index", "IndexFailure", "IndexWriter", "RunRow", "index_for"]
+
+SCHEMA_VERSION = "1"
+_BUSY_TIMEOUT_MS = 60_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS artifacts (
+    uid TEXT PRIMARY KEY,
+    project TEXT NOT NULL,
+    key TEXT NOT NULL,
+    iteration INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    created TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    path TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS artifacts_by_project ON artifacts (project, uid);
+CREATE INDEX IF NOT EXISTS artifacts_by_key ON artifacts (project, key, uid);
+CREATE TABLE IF NOT EXISTS tags (
+    project TEXT NOT NULL,
+    key TEXT NOT NULL,
+    iteration INTEGER NOT NULL,
+    tag TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    PRIMARY KEY (project, key, iteration, tag)
+);
+CREATE INDEX IF NOT EXISTS tags_by_uid ON tags (uid);
+CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, project);
+CREATE TABLE IF NOT EXISTS runs (
+    uid TEXT PRIMARY KEY,
+    project TEXT NOT NULL,
+    name TEXT,
+    status TEXT,
+    started TEXT,
+    saved TEXT NOT NULL,
+    path TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_project ON runs (project, started);
+"""
+
+# (uid, project, key, iteration, kind, created, uri, metadata path, record JSON)
+ArtifactRow = tuple[str, str, str, int, str, str, str, str, str]
+# (uid, project, name, status, started, saved, run file path, record JSON)
+RunRow = tuple[str, str, str | None, str | None, str | None, str, str, str]
+
+
+class IndexFailure(StoreError):
+    """The index could not be read or written; the store's files are still the truth."""
+
+
+class IndexWriter:
+    """Writes inside one index transaction (see `Index.write`)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def add_artifacts(self, rows: Iterable[ArtifactRow]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
+    def set_tag(self, project: str, key: str, iteration: int, tag: str, uid: str | None) -> None:
+        if uid is None:
+            self._db.execute(
+                "DELETE FROM tags WHERE project = ? AND key = ? AND iteration = ? AND tag = ?",
+                (project, key, iteration, tag),
+            )
+        else:
+            self._db.execute(
+                "INSERT OR REPLACE INTO tags VALUES (?, ?, ?, ?, ?)",
+                (project, key, iteration, tag, uid),
+            )
+
+    def add_runs(self, rows: Iterable[RunRow]) -> None:
+        # A run is saved many times; it keeps the time of its first save.
+        self._db.executemany(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET "
+            "project = excluded.project, name = excluded.name, status = excluded.status, "
+            "started = excluded.started, path = excluded.path, record = excluded.record",
+            rows,
+        )
+
+    def clear(self) -> None:
+        for table in ("artifacts", "tags", "runs"):
+            self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
+
+class Index:
+    """One SQLite database (a file in WAL mode, or in memory), opened on first use.
+
+    *rebuild* fills a new (or outdated) database from the store's files, inside the same
+    transaction that creates it, so concurrent openers wait for it instead of racing.
+    """
+
+    def __init__(self, location: str | None, rebuild: Callable[[IndexWriter], None]) -> None:
+        self.location = location
+        self._rebuild = rebuild
+        self._lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+        self._built_now = False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None and self._pid == os.getpid():
+                self._db.close()
+            self._db = None
+
+    def open_fresh(self) -> bool:
+        """Open the database now; True when this call had to build it from the files."""
+        with self._lock:
+            self._built_now = False
+            self._connection()
+            built, self._built_now = self._built_now, False
+            return built
+
+    @contextmanager
+    def write(self) -> Iterator[IndexWriter]:
+        """One write transaction (``BEGIN IMMEDIATE``: other writers wait, readers go on)."""
+        with self._lock:
+            db = self._connection()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise IndexFailure(f"cannot write the index {self._where()}: {exc}") from exc
+            try:
+                yield IndexWriter(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            try:
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                db.execute("ROLLBACK")
+                raise IndexFailure(f"cannot write the index {self._where()}: {exc}") from exc
+
+    def try_write(self, action: Callable[[IndexWriter], None], what: str) -> bool:
+        """Run *action* in a write transaction; on failure warn (the files stay the truth)."""
+        try:
+            with self.write() as tx:
+                action(tx)
+        except IndexFailure as exc:
+            warnings.warn(
+                f"{what} is stored, but the index could not be updated ({exc}); "
+                "run `satchel reindex` so listings show it",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return False
+        return True
+
+    def query(self, sql: str, params: Iterable[object] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._connection().execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise IndexFailure(f"cannot read the index {self._where()}: {exc}") from exc
+
+    def _where(self) -> str:
+        return "in memory" if self.location is None else repr(self.location)
+
+    def _connection(self) -> sqlite3.Connection:
+        # A connection must not cross a fork; a file database is simply reopened in the child.
+        if self._db is not None and (self._pid == os.getpid() or self.location is None):
+            return self._db
+        try:
+            self._db = self._open()
+        except sqlite3.Error as exc:
+            raise IndexFailure(f"cannot open the index {self._where()}: {exc}") from exc
+        self._pid = os.getpid()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        if self.location is not None:
+            os.makedirs(os.path.dirname(self.location) or ".", exist_ok=True)
+        db = sqlite3.connect(
+            self.location or ":memory:",
+            timeout=_BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            if self.location is not None:
+                _retry_locked(lambda: db.execute("PRAGMA journal_mode = WAL"))
+                db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                built = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+                if built is None or built[0] != SCHEMA_VERSION:
+                    writer = IndexWriter(db)
+                    writer.clear()
+                    self._rebuild(writer)
+                    self._built_now = True
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,)
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+
+_memory_indexes: dict[str, Index] = {}
+
+
+def index_for(
+    url: str, *, is_local: bool, path: str | None, rebuild: Callable[[IndexWriter], None]
+) -> Index:
+    """The index of the store at *url*: *path* if given; ``index.sqlite`` in a local store's root;
+    one in-memory database per ``memory://`` URL in this process; else a file in the local cache
+    (``$SATCHEL_CACHE_DIR``, default ``~/.cache/satchel``) named by a hash of the URL.
+    """
+    if path is not None:
+        return Index(path, rebuild)
+    if is_local:
+        return Index(os.path.join(url, INDEX_FILE), rebuild)
+    if url.startswith("memory://"):
+        if url not in _memory_indexes:
+            _memory_indexes[url] = Index(None, rebuild)
+        return _memory_indexes[url]
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
+    return Index(os.path.join(_cache_dir(), "index", f"{digest}.sqlite"), rebuild)
+
+
+def _cache_dir() -> str:
+    configured = os.environ.get("SATCHEL_CACHE_DIR")
+    if configured:
+        return configured
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "satchel")
+
+
+def _retry_locked(action: Callable[[], object], attempts: int = 50) -> None:
+    """Switching to WAL needs a moment alone with the file; the busy timeout does not cover it."""
+    for attempt in range(attempts):
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)

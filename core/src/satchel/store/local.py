@@ -1,0 +1,275 @@
+"""The local-disk backend: plain os calls on the hot path, hardlinks instead of copies where it can."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+
+from satchel.artifacts import FileEntry, FileSource
+from satchel.errors import StoreError
+from satchel.store.hashing import copy_hashing, hash_bytes, hash_file
+from satchel.store.paths import TMP, blob_path
+
+__all__ = ["LocalBackend"]
+
+_READ_ONLY = 0o444
+
+
+class LocalBackend:
+    """A store root on a local filesystem.
+
+    Blobs are staged in ``tmp/`` (same filesystem) and renamed into ``objects/``. A source file on
+    the same filesystem is hardlinked instead of copied, then hashed once. Linked files share the
+    inode with the blob, so the source becomes read-only (0o444) like every blob.
+    """
+
+    is_local = True
+
+    def __init__(self, root: str, *, durable: bool = False) -> None:
+        self.root = root
+        self.url = root
+        self.durable = durable
+        self._device: int | None = None
+
+    def path(self, rel: str) -> str:
+        return os.path.join(self.root, *rel.split("/"))
+
+    # -- small files -------------------------------------------------------------------------
+
+    def exists(self, rel: str) -> bool:
+        return os.path.exists(self.path(rel))
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            with open(self.path(rel), "rb") as handle:
+                return handle.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def write_atomic(self, rel: str, data: bytes) -> None:
+        staged = self._tmp_path("write-")
+        try:
+            with open(staged, "xb") as handle:
+                handle.write(data)
+                if self.durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            target = self.path(rel)
+            self._make_dirs(os.path.dirname(target))
+            os.replace(staged, target)
+        except BaseException:
+            _unlink_quietly(staged)
+            raise
+        if self.durable:
+            _fsync_dir(os.path.dirname(target))
+
+    def read_ref(self, rel: str) -> str | None:
+        target = self.path(rel)
+        try:
+            return os.readlink(target)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError:  # a plain file: written where symlinks are not available
+            data = self.read(rel)
+            return None if data is None else data.decode("utf-8", "replace").strip()
+
+    def write_ref(self, rel: str, value: str) -> None:
+        # A symlink holds the uid in its inode: replacing one is a pure metadata operation,
+        # where replacing a file makes ext4 flush the new file's data first (auto_da_alloc).
+        staged = self._tmp_path("ref-")
+        try:
+            os.symlink(value, staged)
+        except (OSError, NotImplementedError):
+            self.write_atomic(rel, f"{value}\n".encode())
+            return
+        try:
+            target = self.path(rel)
+            self._make_dirs(os.path.dirname(target))
+            os.replace(staged, target)
+        except BaseException:
+            _unlink_quietly(staged)
+            raise
+        if self.durable:
+            _fsync_dir(os.path.dirname(target))
+
+    def listdir(self, rel: str) -> list[str]:
+        try:
+            return os.listdir(self.path(rel))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def scan(self, rel: str) -> Iterator[tuple[str, int, float]]:
+        base = self.path(rel)
+        for folder, _dirs, names in os.walk(base):
+            prefix = os.path.relpath(folder, self.root).replace(os.sep, "/")
+            for name in names:
+                try:
+                    info = os.lstat(os.path.join(folder, name))
+                except FileNotFoundError:
+                    continue
+                yield f"{prefix}/{name}", info.st_size, max(info.st_mtime, info.st_ctime)
+
+    def top_entries(self, rel: str) -> list[tuple[str, float, int]]:
+        found: list[tuple[str, float, int]] = []
+        try:
+            entries = list(os.scandir(self.path(rel)))
+        except FileNotFoundError:
+            return found
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            freed = _freed(info)
+            if stat.S_ISDIR(info.st_mode):
+                for folder, _dirs, names in os.walk(entry.path):
+                    for name in names:
+                        try:
+                            freed += _freed(os.lstat(os.path.join(folder, name)))
+                        except FileNotFoundError:
+                            continue
+            found.append((f"{rel}/{entry.name}", max(info.st_mtime, info.st_ctime), freed))
+        return found
+
+    def remove(self, rel: str) -> None:
+        target = self.path(rel)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            _unlink_quietly(target)
+
+    # -- blobs -------------------------------------------------------------------------------
+
+    def store_blob(self, source: FileSource, *, link: bool) -> FileEntry:
+        staged = self._tmp_path("stage-")
+        try:
+            if source.data is not None:
+                digest, size = self._stage_bytes(source.data, staged)
+            else:
+                assert source.path is not None
+                digest, size = self._stage_file(source.path, staged, link=link)
+            self._promote(staged, digest, size)
+        finally:
+            _unlink_quietly(staged)
+        return FileEntry(name=source.name, sha256=digest, size=size)
+
+    def _stage_bytes(self, data: bytes, staged: str) -> tuple[str, int]:
+        with open(staged, "xb") as handle:
+            handle.write(data)
+            if self.durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        return hash_bytes(data), len(data)
+
+    def _stage_file(self, source: str, staged: str, *, link: bool) -> tuple[str, int]:
+        try:
+            info = os.stat(source)
+        except OSError as exc:
+            raise StoreError(f"cannot read the file to store {source!r}: {exc.strerror}") from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise StoreError(f"cannot store {source!r}: it is not a regular file")
+        if link and info.st_dev == self._store_device():
+            try:
+                os.link(source, staged)
+            except OSError:
+                pass  # links refused (permissions, filesystem): copy instead
+            else:
+                digest, size = hash_file(staged)
+                if self.durable:
+                    _fsync_path(staged)
+                return digest, size
+        return copy_hashing(source, staged, fsync=self.durable)
+
+    def _promote(self, staged: str, digest: str, size: int) -> None:
+        final = self.path(blob_path(digest))
+        try:
+            existing = os.stat(final)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None and existing.st_size == size:
+            try:
+                # Same mode, new ctime: gc's grace period restarts for a blob that is in use again.
+                os.chmod(final, _READ_ONLY)
+                return
+            except OSError:
+                pass  # not ours to chmod: replace it with our copy instead
+        os.chmod(staged, _READ_ONLY)
+        self._make_dirs(os.path.dirname(final))
+        os.replace(staged, final)
+        if self.durable:
+            _fsync_dir(os.path.dirname(final))
+
+    def fetch_blob(self, sha256: str, target: str, *, link: bool) -> tuple[str, int]:
+        blob = self.path(blob_path(sha256))
+        if link:
+            try:
+                os.link(blob, target)
+            except FileNotFoundError:
+                raise
+            except OSError:
+                pass  # another filesystem, or links refused: copy instead
+            else:
+                return hash_file(target)
+        return copy_hashing(blob, target)
+
+    def hash_blob(self, sha256: str) -> tuple[str, int]:
+        return hash_file(self.path(blob_path(sha256)))
+
+    def read_blob(self, sha256: str) -> bytes:
+        with open(self.path(blob_path(sha256)), "rb") as handle:
+            return handle.read()
+
+    def make_item_dir(self) -> str:
+        self._make_dirs(self.path(TMP))
+        return _mkdtemp(self.path(TMP), "item-")
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _tmp_path(self, prefix: str) -> str:
+        folder = self.path(TMP)
+        self._make_dirs(folder)
+        return os.path.join(folder, prefix + secrets.token_hex(12))
+
+    def _make_dirs(self, folder: str) -> None:
+        os.makedirs(folder, exist_ok=True)
+
+    def _store_device(self) -> int:
+        if self._device is None:
+            folder = self.path(TMP)
+            self._make_dirs(folder)
+            self._device = os.stat(folder).st_dev
+        return self._device
+
+
+def _mkdtemp(parent: str, prefix: str) -> str:
+    return tempfile.mkdtemp(prefix=prefix, dir=parent)
+
+
+def _freed(info: os.stat_result) -> int:
+    """Bytes removing this entry frees: none for folders, or for files linked elsewhere too."""
+    return info.st_size if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 else 0
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _fsync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: str) -> None:
+    # Some platforms cannot open folders; the data itself is synced either way.
+    with contextlib.suppress(OSError):
+        _fsync_path(folder)
+

@@ -1,0 +1,80 @@
+"""Checking a store's bytes against its records (verify) and removing what nothing uses (gc)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from satchel.errors import StoreError
+from satchel.store.hashing import manifest_hash
+from satchel.store.paths import OBJECTS, TMP
+from satchel.store.reports import GcReport, VerifyProblem
+
+if TYPE_CHECKING:
+    from satchel.artifacts import ArtifactRecord
+    from satchel.store.backend import Backend
+
+__all__ = ["collect_garbage", "verify_records"]
+
+
+def verify_records(backend: Backend, records: Iterable[ArtifactRecord]) -> list[VerifyProblem]:
+    """Hash every blob the records name (each blob once) and report what does not match."""
+    problems: list[VerifyProblem] = []
+    hashed: dict[str, tuple[str, int] | None] = {}
+    for record in records:
+        actual_manifest = manifest_hash(record.files)
+        if actual_manifest != record.hash:
+            problems.append(VerifyProblem(uri=record.uri, file="", problem="manifest",
+                                          expected=record.hash, actual=actual_manifest))
+        for entry in record.files:
+            if entry.sha256 not in hashed:
+                try:
+                    hashed[entry.sha256] = backend.hash_blob(entry.sha256)
+                except (FileNotFoundError, StoreError):
+                    hashed[entry.sha256] = None
+            result = hashed[entry.sha256]
+            if result is None:
+                problems.append(VerifyProblem(uri=record.uri, file=entry.name, problem="missing",
+                                              expected=entry.sha256))
+            elif result != (entry.sha256, entry.size):
+                problems.append(VerifyProblem(uri=record.uri, file=entry.name, problem="mismatch",
+                                              expected=entry.sha256, actual=result[0]))
+    return problems
+
+
+def collect_garbage(
+    backend: Backend,
+    referenced: set[str],
+    *,
+    dry_run: bool,
+    older_than: float,
+    in_use: Callable[[str], bool],
+) -> GcReport:
+    """Remove unreferenced blobs and ``tmp/`` entries unchanged for *older_than* seconds.
+
+    The grace period protects writers between storing blobs and committing metadata: a blob
+    stored or reused by a writer has just changed (rename, link or chmod renew its ctime).
+    """
+    now = time.time()
+    removed = removed_bytes = kept = 0
+    for rel, size, changed in list(backend.scan(OBJECTS)):
+        parts = rel.split("/")
+        digest = parts[-2] + parts[-1] if len(parts) >= 2 else ""
+        if digest in referenced or now - changed < older_than:
+            kept += 1
+            continue
+        removed += 1
+        removed_bytes += size
+        if not dry_run:
+            backend.remove(rel)
+    tmp_removed = tmp_bytes = 0
+    for rel, changed, freed in backend.top_entries(TMP):
+        if now - changed < older_than or in_use(rel):
+            continue
+        tmp_removed += 1
+        tmp_bytes += freed
+        if not dry_run:
+            backend.remove(rel)
+    return GcReport(dry_run=dry_run, blobs_removed=removed, blob_bytes_removed=removed_bytes,
+                    blobs_kept=kept, tmp_removed=tmp_removed, tmp_bytes_removed=tmp_bytes)

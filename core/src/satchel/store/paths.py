@@ -1,0 +1,122 @@
+"""Where everything lives under a store root, and the checks that keep paths inside it."""
+
+from __future__ import annotations
+
+import re
+
+from satchel.errors import StoreError
+
+__all__ = [
+    "ARTIFACTS",
+    "INDEX_FILE",
+    "OBJECTS",
+    "PROJECTS",
+    "REFS",
+    "RUNS",
+    "TMP",
+    "artifact_dir",
+    "blob_path",
+    "check_document_path",
+    "check_file_names",
+    "metadata_path",
+    "ref_dir",
+    "ref_path",
+    "run_path",
+]
+
+OBJECTS = "objects/sha256"
+ARTIFACTS = "artifacts"
+REFS = "refs"
+RUNS = "runs"
+PROJECTS = "projects"
+TMP = "tmp"
+INDEX_FILE = "index.sqlite"
+
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_DOCUMENT_PART_RE = re.compile(r"[A-Za-z0-9_][-._A-Za-z0-9]*")
+_MAX_FILE_NAME = 1024
+
+
+def blob_path(sha256: str) -> str:
+    """``objects/sha256/ab/cdef…``: the first two hex digits fan the blobs out over 256 folders."""
+    if _SHA256_RE.fullmatch(sha256) is None:
+        raise StoreError(f"invalid sha256 {sha256!r}: expected 64 lowercase hex characters")
+    return f"{OBJECTS}/{sha256[:2]}/{sha256[2:]}"
+
+
+def artifact_dir(project: str, key: str) -> str:
+    return f"{ARTIFACTS}/{project}/{key}"
+
+
+def metadata_path(project: str, key: str, uid: str) -> str:
+    return f"{ARTIFACTS}/{project}/{key}/{uid}.json"
+
+
+def ref_dir(project: str, key: str, iteration: int) -> str:
+    """Tags of one iteration of a key; iteration folders keep tag names free of any encoding."""
+    return f"{REFS}/{project}/{key}/{iteration}"
+
+
+def ref_path(project: str, key: str, iteration: int, tag: str) -> str:
+    return f"{ref_dir(project, key, iteration)}/{tag}"
+
+
+def run_path(project: str, uid: str) -> str:
+    return f"{RUNS}/{project}/{uid}.json"
+
+
+def check_file_names(names: list[str], what: str) -> None:
+    """Refuse file names that could leave the artifact's folder or clash with each other.
+
+    A name is a relative posix path: parts separated by '/', none empty, '.' or '..', no
+    backslash or control character. No name may also be a folder of another name.
+    """
+    seen: set[str] = set()
+    folders: set[str] = set()
+    for name in names:
+        problem = _file_name_problem(name)
+        if problem is not None:
+            raise StoreError(
+                f"{what}: invalid file name {name!r}: {problem}; a file name is a relative "
+                "posix path like 'data.csv' or 'images/0001.png'"
+            )
+        if name in seen:
+            raise StoreError(f"{what}: the file name {name!r} is given twice; names must differ")
+        seen.add(name)
+        parts = name.split("/")
+        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    clash = sorted(seen & folders)
+    if clash:
+        raise StoreError(
+            f"{what}: {clash[0]!r} is both a file and a folder of other files; rename one of them"
+        )
+
+
+def _file_name_problem(name: object) -> str | None:
+    if not isinstance(name, str) or not name:
+        return "it is empty or not a string"
+    if len(name) > _MAX_FILE_NAME:
+        return f"it is longer than {_MAX_FILE_NAME} characters"
+    if _CONTROL_RE.search(name):
+        return "it contains a control character"
+    if "\\" in name:
+        return "it contains a backslash"
+    if name.startswith("/"):
+        return "it is absolute"
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        return "it has an empty, '.' or '..' part"
+    return None
+
+
+def check_document_path(path: str) -> str:
+    """A document path under ``projects/``: '/'-separated parts of letters, digits, '-', '_', '.'."""
+    parts = path.split("/") if isinstance(path, str) else []
+    if not parts or any(
+        _DOCUMENT_PART_RE.fullmatch(part) is None or ".." in part for part in parts
+    ):
+        raise StoreError(
+            f"invalid document path {path!r}: expected a relative path like 'demo/project.yaml' "
+            "whose parts are letters, digits, '-', '_' and '.', without '..'"
+        )
+    return path

@@ -1,0 +1,141 @@
+"""Artifact records on disk and in the index: (de)serialising them, and checking them before reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from satchel.artifacts import ArtifactRecord, FileEntry
+from satchel.errors import IntegrityError, StoreError
+from satchel.store.hashing import manifest_hash
+from satchel.store.paths import ARTIFACTS, check_file_names, metadata_path
+
+if TYPE_CHECKING:
+    from satchel.store.backend import Backend
+    from satchel.store.index import ArtifactRow
+
+__all__ = [
+    "artifact_row",
+    "check_readable",
+    "corrupt_message",
+    "dump_record",
+    "load_record",
+    "missing_blob_message",
+    "now",
+    "pick_file",
+    "record_from_row",
+    "scan_records",
+]
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 with milliseconds (the ``created`` field)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def dump_record(record: ArtifactRecord) -> bytes:
+    from satchel import serde  # cattrs loads on first use, not on `import satchel.store`
+
+    return serde.dumps(record)
+
+
+def load_record(data: bytes) -> ArtifactRecord:
+    """Parse a metadata file; StoreError when it is not an artifact record."""
+    from cattrs.errors import BaseValidationError
+
+    from satchel import serde
+
+    try:
+        return serde.loads(data, ArtifactRecord)
+    except (ValueError, TypeError, KeyError, BaseValidationError) as exc:
+        raise StoreError(f"not an artifact record: {exc}") from exc
+
+
+def artifact_row(record: ArtifactRecord) -> ArtifactRow:
+    """The index row of a record; the compact record JSON rides along so listing reads no files."""
+    from satchel import serde
+
+    text = json.dumps(serde.converter.unstructure(record), separators=(",", ":"))
+    rel = metadata_path(record.project, record.key, record.uid)
+    return (record.uid, record.project, record.key, record.iteration, record.kind,
+            record.created, record.uri, rel, text)
+
+
+def record_from_row(text: str, tags: str | None) -> ArtifactRecord:
+    """A record from its index JSON, with the tags that point at it now."""
+    from satchel import serde
+
+    data = json.loads(text)
+    data["tags"] = sorted(tags.split(" ")) if tags else []
+    return serde.converter.structure(data, ArtifactRecord)
+
+
+def scan_records(backend: Backend) -> Iterator[tuple[str, ArtifactRecord | None, str]]:
+    """(metadata path, record or None, what is wrong) for every metadata file of a store."""
+    for rel, _size, _changed in backend.scan(ARTIFACTS):
+        if not rel.endswith(".json") or rel.count("/") != 3:
+            continue
+        data = backend.read(rel)
+        if data is None:  # removed while scanning
+            continue
+        try:
+            record = load_record(data)
+        except StoreError as exc:
+            yield rel, None, f"unreadable metadata: {exc}"
+            continue
+        if rel != metadata_path(record.project, record.key, record.uid):
+            yield rel, None, f"the metadata describes {record.uri}, which belongs elsewhere"
+            continue
+        yield rel, record, ""
+
+
+def check_readable(record: object) -> ArtifactRecord:
+    """Refuse a record whose file list is unsafe or does not match its ``hash``."""
+    if not isinstance(record, ArtifactRecord):
+        raise StoreError(f"expected an ArtifactRecord (see Store.get_artifact), got {record!r}")
+    check_file_names([entry.name for entry in record.files], f"artifact {record.uri}")
+    for entry in record.files:
+        if not (isinstance(entry.sha256, str) and len(entry.sha256) == 64
+                and set(entry.sha256) <= _HEX and isinstance(entry.size, int)):
+            raise IntegrityError(
+                f"artifact {record.uri}: file {entry.name!r} has an invalid sha256 or size in its "
+                "metadata; nothing was read"
+            )
+    actual = manifest_hash(record.files)
+    if actual != record.hash:
+        raise IntegrityError(
+            f"artifact {record.uri}: its file list hashes to {actual}, but the record says "
+            f"{record.hash}; the metadata was changed, nothing was read"
+        )
+    return record
+
+
+def pick_file(record: ArtifactRecord, name: str | None) -> FileEntry:
+    """The file called *name*, or the only file when *name* is None."""
+    names = [entry.name for entry in record.files]
+    if name is None:
+        if len(record.files) != 1:
+            raise StoreError(f"artifact {record.uri} has {len(names)} files; name one of {names}")
+        return record.files[0]
+    for entry in record.files:
+        if entry.name == name:
+            return entry
+    raise StoreError(f"artifact {record.uri} has no file {name!r}; it has {names}")
+
+
+def missing_blob_message(record: ArtifactRecord, entry: FileEntry) -> str:
+    return (
+        f"artifact {record.uri}: file {entry.name!r} is missing from the store (blob "
+        f"{entry.sha256}); nothing was read. Run `satchel verify` to check the whole store"
+    )
+
+
+def corrupt_message(record: ArtifactRecord, entry: FileEntry, actual: str) -> str:
+    return (
+        f"artifact {record.uri}: file {entry.name!r} is corrupt: its sha256 is {actual}, "
+        f"expected {entry.sha256}; nothing was read. Run `satchel verify` to check the whole store"
+    )

@@ -1,0 +1,175 @@
+"""The fsspec backend: the same store on memory://, object storage or any other fsspec filesystem."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from satchel.artifacts import FileEntry, FileSource
+from satchel.errors import StoreError
+from satchel.store.hashing import hash_bytes, stream_hashing
+from satchel.store.paths import TMP, blob_path
+
+__all__ = ["FsspecBackend"]
+
+
+class FsspecBackend:
+    """A store root on an fsspec filesystem.
+
+    Single-object writes (``pipe_file``, ``mv`` into place) are the commit points: object stores
+    make an object visible whole or not at all. Blobs are uploaded to ``tmp/`` while hashed, then
+    moved to their content address.
+    """
+
+    is_local = False
+
+    def __init__(self, url: str) -> None:
+        from fsspec.core import url_to_fs
+
+        self.url = url
+        self.fs, root = url_to_fs(url)
+        self.root = root.rstrip("/")
+
+    def path(self, rel: str) -> str:
+        return f"{self.root}/{rel}"
+
+    def _rel(self, path: str) -> str:
+        path = self.fs._strip_protocol(path)
+        return path[len(self.root) + 1:] if path.startswith(self.root + "/") else path
+
+    # -- small files -------------------------------------------------------------------------
+
+    def exists(self, rel: str) -> bool:
+        return bool(self.fs.exists(self.path(rel)))
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            data: bytes = self.fs.cat_file(self.path(rel))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        return data
+
+    def write_atomic(self, rel: str, data: bytes) -> None:
+        target = self.path(rel)
+        self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.pipe_file(target, data)
+
+    def read_ref(self, rel: str) -> str | None:
+        data = self.read(rel)
+        return None if data is None else data.decode("utf-8", "replace").strip()
+
+    def write_ref(self, rel: str, value: str) -> None:
+        self.write_atomic(rel, f"{value}\n".encode())
+
+    def listdir(self, rel: str) -> list[str]:
+        try:
+            names = self.fs.ls(self.path(rel), detail=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [str(name).rstrip("/").rsplit("/", 1)[-1] for name in names]
+
+    def scan(self, rel: str) -> Iterator[tuple[str, int, float]]:
+        try:
+            found = self.fs.find(self.path(rel), detail=True)
+        except FileNotFoundError:
+            return
+        for name, info in found.items():
+            yield self._rel(name), int(info.get("size") or 0), _changed(info)
+
+    def top_entries(self, rel: str) -> list[tuple[str, float, int]]:
+        try:
+            found = self.fs.ls(self.path(rel), detail=True)
+        except FileNotFoundError:
+            return []
+        entries = []
+        for info in found:
+            name = self._rel(str(info["name"]).rstrip("/"))
+            changed, size = _changed(info), int(info.get("size") or 0)
+            if info.get("type") == "directory":
+                inside = list(self.scan(name))
+                changed = max((t for _p, _s, t in inside), default=changed)
+                size = sum(s for _p, s, _t in inside)
+            entries.append((name, changed, size))
+        return entries
+
+    def remove(self, rel: str) -> None:
+        target = self.path(rel)
+        try:
+            if self.fs.isdir(target):
+                self.fs.rm(target, recursive=True)
+            else:
+                self.fs.rm_file(target)
+        except FileNotFoundError:
+            pass
+
+    # -- blobs -------------------------------------------------------------------------------
+
+    def store_blob(self, source: FileSource, *, link: bool) -> FileEntry:
+        del link  # nothing to link to on a remote filesystem
+        staged = self.path(f"{TMP}/stage-{secrets.token_hex(12)}")
+        self.fs.makedirs(self.path(TMP), exist_ok=True)
+        try:
+            with self.fs.open(staged, "wb") as out:
+                if source.data is not None:
+                    out.write(source.data)
+                    digest, size = hash_bytes(source.data), len(source.data)
+                else:
+                    assert source.path is not None
+                    with _open_source(source.path) as handle:
+                        digest, size = stream_hashing(handle, out)
+            final = self.path(blob_path(digest))
+            self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+            # Always move, even over an identical blob: it renews the blob's time for gc.
+            self.fs.mv(staged, final)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.rm_file(staged)
+        return FileEntry(name=source.name, sha256=digest, size=size)
+
+    def fetch_blob(self, sha256: str, target: str, *, link: bool) -> tuple[str, int]:
+        del link
+        with self.fs.open(self.path(blob_path(sha256)), "rb") as handle, open(
+            target, "xb"
+        ) as out:
+            return stream_hashing(handle, out)
+
+    def hash_blob(self, sha256: str) -> tuple[str, int]:
+        with self.fs.open(self.path(blob_path(sha256)), "rb") as handle:
+            return stream_hashing(handle, None)
+
+    def read_blob(self, sha256: str) -> bytes:
+        data: bytes = self.fs.cat_file(self.path(blob_path(sha256)))
+        return data
+
+    def make_item_dir(self) -> str:
+        return tempfile.mkdtemp(prefix="satchel-item-")
+
+
+def _open_source(path: str) -> BinaryIO:
+    try:
+        return open(path, "rb", buffering=0)
+    except OSError as exc:
+        raise StoreError(f"cannot read the file to store {path!r}: {exc.strerror}") from exc
+
+
+def _changed(info: dict[str, Any]) -> float:
+    """The last-change time an fsspec ``info`` reports (names differ between filesystems)."""
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created", "modified"):
+        value = info.get(key)
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
+            return value.timestamp()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+    return time.time()  # unknown: treat as new, so gc keeps it

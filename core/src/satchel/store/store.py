@@ -1,0 +1,547 @@
+"""Store: satchel's embedded, content-addressed, atomic artifact store.
+
+Layout under the root (a local folder, or any fsspec URL)::
+
+    objects/sha256/ab/cdef…                  immutable blobs (mode 0o444), named by the sha256 of their bytes
+    artifacts/<project>/<key>/<uid>.json     ArtifactRecord JSON, written once: the commit point
+    refs/<project>/<key>/<iteration>/<tag>   the uid a tag points at (a symlink's text on local disk,
+                                             else a small file), replaced atomically
+    runs/<project>/<run uid>.json            run records (JSON dicts owned by the runtime)
+    projects/…                               small text documents (project configuration)
+    tmp/                                     staging, packagers' scratch and data-item folders
+    index.sqlite                             listing index (WAL), rebuildable from the files above
+
+A write goes: every file streams into ``tmp/`` while it is hashed (a file already on the same
+filesystem is hardlinked and read once) and is renamed to its address; identical content is kept
+once. Then the metadata file appears in one atomic step under a uid nobody has used, then the refs
+move (each an atomic replace), then the index learns about it. A process killed at any point
+leaves a complete artifact, or orphan blobs and staging files that nothing refers to and that
+``gc`` removes; a tag keeps pointing at the last complete version. Every read hashes the bytes
+again before anything else sees them.
+
+An artifact's ``hash`` is the sha256 of its manifest: one ``<name>\t<sha256>\t<size>\n`` line per
+file, sorted by name, UTF-8 (see `satchel.store.hashing.manifest_text`). Version uids are 12 hex
+digits of Unix milliseconds then 20 random hex digits, so they sort by time.
+
+Non-local stores keep their index in a local cache (``$SATCHEL_CACHE_DIR``, default
+``~/.cache/satchel/index/``) or, for ``memory://``, in memory; the files stay the truth and
+``reindex`` rebuilds the index from them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from satchel.artifacts import URI_KINDS, ArtifactRecord, FileEntry, FileSource, Producer
+from satchel.dataitem import DataItem
+from satchel.errors import ArtifactNotFoundError, IntegrityError, StoreError
+from satchel.names import validate_name
+from satchel.store import tempdirs
+from satchel.store.backend import Backend, open_backend
+from satchel.store.checks import (
+    check_iteration,
+    check_json,
+    check_kind,
+    check_producer,
+    check_sources,
+    tag_list,
+)
+from satchel.store.hashing import hash_bytes, manifest_hash
+from satchel.store.maintenance import collect_garbage, verify_records
+from satchel.store.paths import (
+    PROJECTS,
+    REFS,
+    TMP,
+    artifact_dir,
+    check_document_path,
+    metadata_path,
+    ref_dir,
+    ref_path,
+)
+from satchel.store.records import (
+    artifact_row,
+    check_readable,
+    corrupt_message,
+    dump_record,
+    load_record,
+    missing_blob_message,
+    now,
+    pick_file,
+    record_from_row,
+    scan_records,
+)
+from satchel.store.reports import GcReport, VerifyProblem
+from satchel.store.runs import Runs, run_rows
+from satchel.store.uids import new_uid
+from satchel.uri import ArtifactURI, is_uid, parse_uri
+
+if TYPE_CHECKING:
+    from satchel.store.index import Index, IndexWriter
+
+__all__ = ["Store"]
+
+_LIST_HINT = "run `satchel artifacts {}` to list what the store has"
+
+
+class Store:
+    """An artifact store at a local path (the default) or an fsspec URL such as ``memory://x``.
+
+    *durable* also fsyncs every file and folder written (survives power loss; costs speed).
+    *index_path* overrides where the SQLite index lives. Nothing is written until something is
+    stored: opening a store that does not exist yet creates nothing.
+    """
+
+    def __init__(
+        self,
+        url: str | os.PathLike[str],
+        *,
+        durable: bool = False,
+        index_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self._backend: Backend = open_backend(url, durable=durable)
+        self.url: str = self._backend.url
+        self._index_path = None if index_path is None else os.fspath(index_path)
+        self._index_handle: Index | None = None
+        self._runs = Runs(self._backend, self._index, self._exists)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the index connection of a file index (it reopens on next use)."""
+        if self._index_handle is not None and self._index_handle.location is not None:
+            self._index_handle.close()
+        self._index_handle = None
+
+    def staging_dir(self) -> str | None:
+        """A local folder on the store's filesystem where files about to be logged can be
+        written, so logging links them instead of copying; None for non-local stores.
+
+        Entries there untouched for ``gc``'s *older_than* are removed by ``gc``.
+        """
+        if not self._backend.is_local:
+            return None
+        folder = os.path.join(self.url, TMP)
+        os.makedirs(folder, exist_ok=True)
+        return folder
+
+    # -- artifacts ---------------------------------------------------------------------------
+
+    def log_artifact(
+        self,
+        *,
+        project: str,
+        key: str,
+        kind: str,
+        files: Iterable[FileSource],
+        iteration: int = 0,
+        tags: Sequence[str] = ("latest",),
+        format: str | None = None,  # noqa: A002 - the record's field name
+        artifact_type: str | None = None,
+        object_type: str | None = None,
+        producer: Producer | None = None,
+        instructions: dict[str, Any] | None = None,
+        labels: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+        preview: dict[str, Any] | None = None,
+        run: str | None = None,
+        link: bool = True,
+    ) -> ArtifactRecord:
+        """Store *files* as a new version of ``<project>/<key>`` and move *tags* to it.
+
+        With *link* (the default) a source file on the store's filesystem is hardlinked into the
+        store instead of copied: it then shares its inode with a read-only blob, so it becomes
+        read-only too. Pass ``link=False`` for files the caller goes on editing in place.
+        """
+        what = f"artifact {project}/{key}"
+        validate_name(project, "project")
+        validate_name(key, "key")
+        check_kind(kind, f"cannot store {project}/{key}")
+        check_iteration(iteration)
+        tags = tag_list(tags)
+        check_producer(producer)
+        sources = check_sources(files, what)
+        for name, value in (("instructions", instructions), ("labels", labels), ("extra", extra),
+                            ("preview", preview)):
+            check_json(value, f"{what}: {name}")
+
+        entries = [self._backend.store_blob(source, link=link) for source in sources]
+        record = ArtifactRecord(
+            key=key, kind=kind, project=project, uid=new_uid(), iteration=iteration,
+            tags=list(tags), hash=manifest_hash(entries), size=sum(e.size for e in entries),
+            files=entries, format=format, artifact_type=artifact_type, object_type=object_type,
+            producer=producer, instructions=dict(instructions or {}), labels=dict(labels or {}),
+            extra=dict(extra or {}), preview=preview, run=run, created=now(),
+        )
+        # The commit point: a new file under a new uid, appearing in one atomic step.
+        self._backend.write_atomic(metadata_path(project, key, record.uid), dump_record(record))
+        moved = self._publish(record, tags, new=True)
+        record.tags = sorted(tag for tag, uid in moved if uid == record.uid)
+        return record
+
+    def get_artifact(self, ref: str | ArtifactURI) -> ArtifactRecord:
+        """The version *ref* names: ``@uid`` exactly, else ``:tag`` (default ``latest``).
+
+        A uid wins over a tag given with it, so recorded URIs stay valid after tags move.
+        The record's ``tags`` are the tags pointing at it now.
+        """
+        uri = ref if isinstance(ref, ArtifactURI) else parse_uri(ref)
+        iteration = uri.iteration or 0
+        uid = uri.uid
+        if uid is None:
+            tag = uri.effective_tag or "latest"
+            uid = self._backend.read_ref(ref_path(uri.project, uri.key, iteration, tag))
+            if uid is None:
+                raise ArtifactNotFoundError(self._missing_tag(uri, tag, iteration))
+            if not is_uid(uid):
+                raise StoreError(
+                    f"{uri}: the tag {tag!r} holds {uid[:80]!r}, not a version uid; point it "
+                    "at a version again with Store.set_tag"
+                )
+        record = self._load(uri.project, uri.key, uid)
+        if record is None:
+            if uri.uid is None:
+                raise StoreError(
+                    f"{uri}: the tag points at version {uid}, whose metadata is missing; "
+                    "run `satchel verify` and `satchel reindex`"
+                )
+            raise ArtifactNotFoundError(
+                f"no artifact matches {uri}: {uri.project}/{uri.key} has no version {uid}; "
+                + _LIST_HINT.format(uri.project)
+            )
+        if uri.iteration is not None and record.iteration != uri.iteration:
+            raise ArtifactNotFoundError(
+                f"no artifact matches {uri}: version {uid} is iteration {record.iteration}, "
+                f"not {uri.iteration}; its URI is {record.uri}"
+            )
+        if uri.kind != "artifacts" and URI_KINDS.get(record.kind, "artifacts") != uri.kind:
+            raise ArtifactNotFoundError(
+                f"no artifact matches {uri}: {uri.project}/{uri.key} is a {record.kind} "
+                f"artifact; its URI is {record.uri}"
+            )
+        record.tags = self._tags_of(record)
+        return record
+
+    def data_item(self, record: ArtifactRecord) -> DataItem:
+        """A DataItem whose files are hashed again before ``local()`` hands them out.
+
+        Local stores put hardlinks to the blobs in a fresh folder under ``tmp/``; other stores
+        download into a local temporary folder. The folders go at interpreter exit.
+        """
+        check_readable(record)
+
+        def materialize() -> str:
+            folder = tempdirs.register(self._backend.make_item_dir())
+            try:
+                self._copy_out(record, folder)
+            except BaseException:
+                tempdirs.forget(folder)
+                raise
+            return folder
+
+        return DataItem(
+            record.key,
+            kind=record.kind,
+            file_names=[entry.name for entry in record.files],
+            materialize=materialize,
+            record=record,
+            artifact_type=record.artifact_type,
+        )
+
+    def read_bytes(self, record: ArtifactRecord, name: str | None = None) -> bytes:
+        """The verified bytes of one file of *record* (its only file when *name* is None)."""
+        entry = pick_file(check_readable(record), name)
+        try:
+            data = self._backend.read_blob(entry.sha256)
+        except FileNotFoundError:
+            raise IntegrityError(missing_blob_message(record, entry)) from None
+        actual = hash_bytes(data)
+        if actual != entry.sha256 or len(data) != entry.size:
+            raise IntegrityError(corrupt_message(record, entry, actual))
+        return data
+
+    def export(self, record: ArtifactRecord, dest: str | os.PathLike[str]) -> list[str]:
+        """Copy the artifact's files, verified, out of the store; returns the paths written.
+
+        A single-file artifact goes to *dest* itself unless *dest* is an existing folder or ends
+        with a separator; otherwise the files go under *dest* by their names. Each file appears
+        whole (written aside, checked, then renamed) or not at all.
+        """
+        check_readable(record)
+        dest = os.fspath(dest)
+        into_folder = len(record.files) != 1 or os.path.isdir(dest) or dest.endswith(("/", os.sep))
+        written: list[str] = []
+        for entry in record.files:
+            target = os.path.join(dest, *entry.name.split("/")) if into_folder else dest
+            os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+            partial = f"{target}.{secrets.token_hex(6)}.part"
+            try:
+                self._fetch_verified(record, entry, partial, link=False)
+                os.replace(partial, target)
+            finally:
+                if os.path.exists(partial):
+                    os.unlink(partial)
+            written.append(target)
+        return written
+
+    def list_artifacts(
+        self,
+        project: str | None = None,
+        *,
+        key: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+        limit: int | None = None,
+    ) -> list[ArtifactRecord]:
+        """Versions matching every filter given, newest first, from the index (no file reads)."""
+        for what, value in (("project", project), ("key", key), ("tag", tag)):
+            if value is not None:
+                validate_name(value, what)
+        if kind is not None:
+            check_kind(kind, "cannot list artifacts")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise StoreError(f"limit must be a whole number >= 0, not {limit!r}")
+        if not self._exists():
+            return []
+        sql = ["SELECT a.record, (SELECT group_concat(t.tag, ' ') FROM tags t WHERE t.uid = a.uid)"
+               " FROM artifacts a"]
+        params: list[object] = []
+        if tag is not None:
+            sql.append("JOIN tags f ON f.uid = a.uid AND f.tag = ?")
+            params.append(tag)
+        where = [(f"a.{column} = ?", value)
+                 for column, value in (("project", project), ("key", key), ("kind", kind))
+                 if value is not None]
+        if where:
+            sql.append("WHERE " + " AND ".join(clause for clause, _value in where))
+            params.extend(value for _clause, value in where)
+        sql.append("ORDER BY a.uid DESC")
+        if limit is not None:
+            sql.append("LIMIT ?")
+            params.append(limit)
+        rows = self._index().query(" ".join(sql), params)
+        return [record_from_row(text, tags) for text, tags in rows]
+
+    def set_tag(self, record: ArtifactRecord, tag: str) -> None:
+        """Point *tag* at *record*'s version (an atomic replace of the tag's ref)."""
+        validate_name(tag, "tag")
+        if not self._backend.exists(metadata_path(record.project, record.key, record.uid)):
+            raise ArtifactNotFoundError(
+                f"cannot tag {record.uri}: no such version in {self.url}; "
+                + _LIST_HINT.format(record.project)
+            )
+        self._publish(record, [tag], new=False)
+        if tag not in record.tags:
+            record.tags = sorted([*record.tags, tag])
+
+    # -- runs and documents ------------------------------------------------------------------
+
+    def save_run(self, project: str, uid: str, data: dict[str, Any]) -> None:
+        """Save (or replace) a run record; each save is atomic."""
+        self._runs.save(project, uid, data)
+
+    def get_run(self, project: str | None, uid: str) -> dict[str, Any]:
+        """A run record by uid, or by a unique prefix of at least 6 characters (any project
+        when *project* is None)."""
+        return self._runs.get(project, uid)
+
+    def list_runs(self, project: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Run records, newest first (by their ``started`` or ``start`` field, else first save)."""
+        return self._runs.recent(project, limit)
+
+    def read_document(self, path: str) -> str | None:
+        """The text of ``projects/<path>``, or None when it does not exist."""
+        data = self._backend.read(f"{PROJECTS}/{check_document_path(path)}")
+        return None if data is None else data.decode("utf-8")
+
+    def write_document(self, path: str, text: str) -> None:
+        """Replace ``projects/<path>`` with *text* atomically."""
+        self._backend.write_atomic(f"{PROJECTS}/{check_document_path(path)}", text.encode("utf-8"))
+
+    # -- maintenance -------------------------------------------------------------------------
+
+    def verify(self, ref: str | ArtifactURI | None = None) -> list[VerifyProblem]:
+        """Hash the files of one artifact (*ref*) or of every artifact again; list what is wrong."""
+        if ref is not None:
+            return verify_records(self._backend, [self.get_artifact(ref)])
+        problems: list[VerifyProblem] = []
+        records: list[ArtifactRecord] = []
+        for rel, record, error in scan_records(self._backend):
+            if record is None:
+                problems.append(VerifyProblem(uri=rel, file=rel, problem="metadata", actual=error))
+            else:
+                records.append(record)
+        return problems + verify_records(self._backend, records)
+
+    def gc(self, *, dry_run: bool = False, older_than: float = 3600) -> GcReport:
+        """Remove blobs no metadata refers to, and stale ``tmp/`` entries.
+
+        Only what has not changed for *older_than* seconds goes, so a writer between storing
+        its blobs and committing its metadata is never robbed.
+        """
+        referenced: set[str] = set()
+        for rel, record, error in scan_records(self._backend):
+            if record is None:
+                raise StoreError(
+                    f"gc stopped: cannot read the metadata {rel} ({error}), so it cannot tell "
+                    "which blobs are in use; repair or remove that file first"
+                )
+            referenced.update(entry.sha256 for entry in record.files)
+        mine = tempdirs.registered()
+        return collect_garbage(
+            self._backend, referenced, dry_run=dry_run, older_than=older_than,
+            in_use=lambda rel: self._local_path(rel) in mine,
+        )
+
+    def reindex(self) -> int:
+        """Rebuild the index from the store's files; returns the number of artifacts indexed."""
+        index = self._index()
+        if not index.open_fresh():
+            with index.write() as tx:
+                tx.clear()
+                self._fill_index(tx)
+        ((count,),) = index.query("SELECT COUNT(*) FROM artifacts")
+        return int(count)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _exists(self) -> bool:
+        return not self._backend.is_local or os.path.isdir(self.url)
+
+    def _local_path(self, rel: str) -> str:
+        return os.path.join(self.url, *rel.split("/")) if self._backend.is_local else rel
+
+    def _index(self) -> Index:
+        if self._index_handle is None:
+            from satchel.store.index import index_for
+
+            self._index_handle = index_for(self.url, is_local=self._backend.is_local,
+                                           path=self._index_path, rebuild=self._fill_index)
+        return self._index_handle
+
+    def _fill_index(self, tx: IndexWriter) -> None:
+        known: set[str] = set()
+        batch = []
+        for _rel, record, _error in scan_records(self._backend):
+            if record is not None:
+                known.add(record.uid)
+                batch.append(artifact_row(record))
+            if len(batch) >= 1000:
+                tx.add_artifacts(batch)
+                batch = []
+        tx.add_artifacts(batch)
+        for rel, _size, _changed in self._backend.scan(REFS):
+            parts = rel.split("/")  # refs/<project>/<key>/<iteration>/<tag>
+            uid = self._read_ref(rel) if len(parts) == 5 and parts[3].isdigit() else None
+            if uid in known:
+                tx.set_tag(parts[1], parts[2], int(parts[3]), parts[4], uid)
+        tx.add_runs(run_rows(self._backend))
+
+    def _load(self, project: str, key: str, uid: str) -> ArtifactRecord | None:
+        rel = metadata_path(project, key, uid)
+        data = self._backend.read(rel)
+        if data is None:
+            return None
+        try:
+            record = load_record(data)
+        except StoreError as exc:
+            raise StoreError(f"the metadata {rel} in {self.url} cannot be read: {exc}") from exc
+        if (record.project, record.key, record.uid) != (project, key, uid):
+            raise IntegrityError(
+                f"the metadata {rel} in {self.url} describes "
+                f"{record.project}/{record.key}@{record.uid}, not the version its path names"
+            )
+        return record
+
+    def _read_ref(self, rel: str) -> str | None:
+        uid = self._backend.read_ref(rel)
+        return uid if is_uid(uid) else None
+
+    def _tags_of(self, record: ArtifactRecord) -> list[str]:
+        folder = ref_dir(record.project, record.key, record.iteration)
+        return sorted(tag for tag in self._backend.listdir(folder)
+                      if self._read_ref(f"{folder}/{tag}") == record.uid)
+
+    def _missing_tag(self, uri: ArtifactURI, tag: str, iteration: int) -> str:
+        hint = _LIST_HINT.format(uri.project)
+        if not self._backend.listdir(artifact_dir(uri.project, uri.key)):
+            return (f"no artifact matches {uri}: project {uri.project!r} has no artifact "
+                    f"{uri.key!r}; {hint}")
+        tags = sorted(self._backend.listdir(ref_dir(uri.project, uri.key, iteration)))
+        have = f"its tags: {', '.join(tags)}" if tags else "it has no tags"
+        where = f" iteration {iteration} of" if iteration else ""
+        return (f"no artifact matches {uri}:{where} {uri.project}/{uri.key} has no tag {tag!r} "
+                f"({have}); {hint}")
+
+    def _publish(
+        self, record: ArtifactRecord, tags: Sequence[str], *, new: bool
+    ) -> list[tuple[str, str]]:
+        """Move the refs, then record the version and its tags in the index.
+
+        On a local store the refs move inside the index's write transaction, which orders
+        concurrent writers: a newly logged version only takes a tag from an older version.
+        Returns (tag, uid it points at now) for each tag.
+        """
+        folder = ref_dir(record.project, record.key, record.iteration)
+        forward_only = new and self._backend.is_local
+        moved: list[tuple[str, str]] | None = None
+
+        def move_refs() -> list[tuple[str, str]]:
+            done = []
+            for tag in tags:
+                current = self._read_ref(f"{folder}/{tag}") if forward_only else None
+                if current is None or current < record.uid:
+                    self._backend.write_ref(f"{folder}/{tag}", record.uid)
+                    current = record.uid
+                done.append((tag, current))
+            return done
+
+        def update(tx: IndexWriter) -> None:
+            nonlocal moved
+            if new:
+                tx.add_artifacts([artifact_row(record)])
+            if moved is None:
+                moved = move_refs()
+            for tag, uid in moved:
+                tx.set_tag(record.project, record.key, record.iteration, tag, uid)
+
+        if not self._backend.is_local:
+            moved = move_refs()  # no lock is shared across machines: refs first
+        self._index().try_write(update, record.uri)
+        if moved is None:  # the index failed before the refs moved
+            moved = move_refs()
+        return moved
+
+    def _copy_out(self, record: ArtifactRecord, folder: str) -> None:
+        done: dict[str, str] = {}
+        for entry in record.files:
+            target = os.path.join(folder, *entry.name.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            first = done.get(entry.sha256)
+            if first is not None:  # the same bytes twice: verified once, linked again
+                try:
+                    os.link(first, target)
+                    continue
+                except OSError:
+                    pass
+            self._fetch_verified(record, entry, target, link=True)
+            done[entry.sha256] = target
+
+    def _fetch_verified(self, record: ArtifactRecord, entry: FileEntry, target: str, *,
+                        link: bool) -> None:
+        try:
+            actual = self._backend.fetch_blob(entry.sha256, target, link=link)
+        except FileNotFoundError:
+            raise IntegrityError(missing_blob_message(record, entry)) from None
+        if actual != (entry.sha256, entry.size):
+            os.unlink(target)
+            raise IntegrityError(corrupt_message(record, entry, actual[0]))
