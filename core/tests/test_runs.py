@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal
 import pathlib
 import uuid
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pytest
 
@@ -24,7 +24,7 @@ def produce(rows: int = 3, label: str = "x") -> tuple[int, dict[str, int], list[
     return rows * 2, {label: rows}, [label] * rows, decimal.Decimal("0.10")
 
 
-def consume(counts: dict[str, int], names: list[str], extra: Optional[dict[str, int]] = None) -> int:
+def consume(counts: dict[str, int], names: list[str], extra: dict[str, int] | None = None) -> int:
     return sum(counts.values()) + len(names) + len(extra or {})
 
 
@@ -94,7 +94,7 @@ def typed_inputs(
     counts: Annotated[dict[str, int], "metadata"],
     batches: list[list[str]],
     named: dict[str, dict[str, int]],
-    maybe: Optional[list[str]] = None,
+    maybe: list[str] | None = None,
 ) -> int:
     return len(counts) + len(batches) + len(named) + len(maybe or [])
 
@@ -176,3 +176,16 @@ def test_pickle_forbidden_fails_at_pack_time(project: Project) -> None:
     with pytest.raises(PackingError, match="forbids pickles"):
         project.log(object(), "thing")
     _ = PluginLoadError
+
+
+def test_logging_a_callers_file_leaves_that_file_alone(tmp_path: pathlib.Path) -> None:
+    import stat
+
+    project = get_or_create_project("files", store=str(tmp_path / "store"))
+    source = tmp_path / "weights.bin"
+    source.write_bytes(b"v1")
+    stored = project.log(source, "weights")
+    details = source.stat()
+    assert (1, 0o200) == (details.st_nlink, stat.S_IMODE(details.st_mode) & 0o200)
+    source.write_bytes(b"v2")  # the caller edits its file; the stored version must not change
+    assert b"v1" == stored.unpack().read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ __all__ = ["log_packed", "staging", "unpack_record"]
 @contextmanager
 def staging(store: Store) -> Iterator[None]:
     """While packing for ``store``, packagers' temporary files go where the store can move them."""
-    directory = store.staging_dir() if hasattr(store, "staging_dir") else None
+    directory = store.staging_dir()
     token = staging_directory().set(directory)
     try:
         yield
@@ -43,11 +44,15 @@ def log_packed(
     if artifact is None:
         raise ValueError(f"{packed.key!r} is a result; results are kept in the run record, not the store")
     try:
+        files = list(artifact.iter_files())
         return store.log_artifact(
             project=project,
             key=packed.key,
             kind=artifact.kind,
-            files=artifact.iter_files(),
+            files=files,
+            # Hardlinking makes the source share the read-only blob's inode: only for the packager's
+            # own temporary files, never for a file of the caller's that it may edit later.
+            link=all(f.path is None or _is_within(f.path, packed.clearing_paths) for f in files),
             iteration=iteration,
             tags=tags,
             format=artifact.format,
@@ -62,6 +67,15 @@ def log_packed(
         )
     finally:
         packed.clear()
+
+
+def _is_within(path: str, roots: Sequence[str]) -> bool:
+    absolute = os.path.abspath(path)
+    for root in roots:
+        top = os.path.abspath(root)
+        if absolute == top or absolute.startswith(top + os.sep):
+            return True
+    return False
 
 
 def unpack_record(
