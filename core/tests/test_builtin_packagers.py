@@ -15,7 +15,8 @@ import pytest
 from hypothesis import strategies as st
 
 import satchel
-from satchel.errors import PickleNotAllowedError, PackingError
+import satchel.testing
+from satchel.errors import PackingError, PickleNotAllowedError
 from satchel.packagers.collections import CollectionsPackager
 from satchel.packagers.paths import PathPackager
 from satchel.packagers.primitives import PrimitivesPackager
@@ -94,6 +95,59 @@ class TestStructured(PackagerContract):
     strategy = _points | st.builds(Metrics, _floats, st.dictionaries(st.text(), st.integers()), _points)
 
 
+_FILE_TREES = st.dictionaries(
+    st.from_regex(r"[a-z0-9_]{1,8}(/[a-z0-9_]{1,8}){0,2}\.(txt|bin)", fullmatch=True), st.binary(max_size=2048), min_size=1, max_size=5,
+)
+
+
+def _write_tree(files: dict[str, bytes], as_file: bool) -> pathlib.Path:
+    import tempfile
+
+    root = pathlib.Path(tempfile.mkdtemp(prefix="satchel-paths-test-")) / "tree"
+    if as_file:
+        root.parent.joinpath("only.bin").write_bytes(next(iter(files.values())))
+        return root.parent / "only.bin"
+    for name, data in files.items():
+        target = root / name
+        if any(parent.is_file() for parent in target.parents):
+            continue  # a name that is also a file's folder; skip that one
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_dir():
+            target.write_bytes(data)
+    return root
+
+
+def _tree_contents(path: pathlib.Path) -> dict[str, bytes] | bytes:
+    if path.is_file():
+        return path.read_bytes()
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+class TestPaths(PackagerContract):
+    packager = PathPackager
+    strategy = st.builds(_write_tree, _FILE_TREES, st.booleans())
+
+    def assert_same(self, original: Any, restored: Any, artifact_type: str) -> None:
+        if artifact_type == "result":
+            assert (type(original), original) == (type(restored), restored)  # the path's text only
+            return
+        # A path unpacks to a private copy elsewhere: same name, same contents.
+        assert isinstance(restored, pathlib.Path)
+        assert (original.name, _tree_contents(original)) == (restored.name, _tree_contents(restored))
+
+    def snapshot(self, obj: Any) -> Any:
+        return obj
+
+    def test_packing_does_not_mutate_the_object(self, round_trip_type: str) -> None:
+        # A path's "state" is the files it names; check they are unchanged after packing.
+        host = satchel.testing.isolated_host(PathPackager, builtins=False)
+        for files, as_file in (({"a.txt": b"x", "sub/b.bin": b"y"}, False), ({"f.bin": b"z"}, True)):
+            path = _write_tree(files, as_file)
+            before = _tree_contents(path)
+            host.pack(path, "p", round_trip_type, {}).clear()
+            assert before == _tree_contents(path)
+
+
 def test_structured_unpacks_by_recorded_class_without_a_type_hint(host: satchel.PluginHost) -> None:
     packed = satchel.pack(Point(1, 2.5, "a"), "point")
     restored = host.unpack_result(packed.value, producer=packed.producer, instructions=packed.instructions)
@@ -163,7 +217,7 @@ def test_packing_an_unjsonable_value_as_a_result_names_the_alternatives() -> Non
 
 
 def test_values_round_trip_keeps_exact_types(host: satchel.PluginHost) -> None:
-    originals = [dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc), dt.date(2026, 1, 2),
+    originals = [dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC), dt.date(2026, 1, 2),
                  decimal.Decimal("1.10"), fractions.Fraction(1, 3), uuid.UUID(int=5), dt.timedelta(days=-1, microseconds=3)]
     for original in originals:
         packed = satchel.pack(original, "v")

@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 import attrs
 
 __all__ = [
+    "ARTIFACT_KINDS",
+    "URI_KINDS",
     "Artifact",
     "ArtifactRecord",
     "CodeArtifact",
@@ -21,8 +23,6 @@ __all__ = [
     "PlotArtifact",
     "Producer",
     "PromptArtifact",
-    "ARTIFACT_KINDS",
-    "URI_KINDS",
 ]
 
 # The artifact kinds the store knows; `result` values live in run records, not here.

@@ -63,10 +63,10 @@ def allow_pickle() -> contextvars.ContextVar[bool]:
 
 def _is_json_value(value: Any) -> bool:
     if isinstance(value, _JSON_SCALARS):
-        return not isinstance(value, float) or value == value and value not in (
+        return not isinstance(value, float) or (value == value and value not in (
             float("inf"),
             float("-inf"),
-        )
+        ))
     if isinstance(value, list):
         return all(_is_json_value(v) for v in value)
     if isinstance(value, dict):
@@ -77,7 +77,7 @@ def _is_json_value(value: Any) -> bool:
 class _Method:
     """A discovered ``pack_<type>`` or ``unpack_<type>`` method and the options it accepts."""
 
-    __slots__ = ("name", "options", "accepts_any")
+    __slots__ = ("accepts_any", "name", "options")
 
     def __init__(self, name: str, options: tuple[str, ...], accepts_any: bool) -> None:
         self.name = name

@@ -15,6 +15,12 @@ from satchel.packager import Packager
 __all__ = ["PathPackager"]
 
 
+# Pure paths name a path without touching a filesystem; they come back as the same kind.
+_PURE_PATHS: dict[str, type[pathlib.PurePath]] = {
+    "PurePosixPath": pathlib.PurePosixPath, "PureWindowsPath": pathlib.PureWindowsPath,
+}
+
+
 class PathPackager(Packager):
     """A file is stored as it is; a directory as an archive (zip by default), restored on unpack."""
 
@@ -29,6 +35,15 @@ class PathPackager(Packager):
         if issubclass(obj_type, str):
             return obj_type is str and artifact_type == "path"
         return super().can_pack_type(obj_type, artifact_type)
+
+    def pack_result(self, obj: Any, key: str) -> Any:
+        """The path's text itself, as a result (the file is not stored)."""
+        return {key: os.fspath(obj)}, {"as_str": isinstance(obj, str), "path_type": type(obj).__name__}
+
+    def unpack_result(self, value: Any, as_str: bool = False, path_type: str | None = None) -> Any:
+        if as_str:
+            return value
+        return _PURE_PATHS.get(path_type or "", pathlib.Path)(value)
 
     def pack_path(self, obj: Any, key: str, archive_format: str = "zip") -> tuple[Artifact, dict[str, Any]]:
         """Store the file at ``obj``, or the directory archived as ``archive_format``."""
