@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from satchel.packager import Packager, PickleFallbackWarning
     from satchel.packed import Packed
     from satchel.packing import explain, pack, pack_outputs
-    from satchel.plugins import PackagerInfo, PluginHost, PluginLoadWarning, get_host
+    from satchel.plugins import PluginHost, PluginLoadWarning, get_host
     from satchel.project import Project, get_or_create_project
+    from satchel.reports import PackagerInfo
     from satchel.runs import Run, handler
     from satchel.store import Store
     from satchel.uri import ArtifactURI, parse_uri
@@ -74,7 +75,7 @@ _LAZY = {
     "PluginLoadWarning": "satchel.plugins", "Packed": "satchel.packed", "DataItem": "satchel.dataitem",
     "LogHint": "satchel.hints", "parse_log_hint": "satchel.hints", "format_log_hint": "satchel.hints",
     "explain": "satchel.packing", "pack": "satchel.packing", "pack_outputs": "satchel.packing",
-    "PackagerInfo": "satchel.plugins", "PluginHost": "satchel.plugins", "get_host": "satchel.plugins",
+    "PackagerInfo": "satchel.reports", "PluginHost": "satchel.plugins", "get_host": "satchel.plugins",
     "Project": "satchel.project", "get_or_create_project": "satchel.project",
     "Run": "satchel.runs", "handler": "satchel.runs",
     "Store": "satchel.store", "ArtifactURI": "satchel.uri", "parse_uri": "satchel.uri",

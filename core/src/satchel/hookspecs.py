@@ -15,9 +15,12 @@ import pluggy
 if TYPE_CHECKING:
     from satchel.dataitem import DataItem
     from satchel.packed import Packed
-    from satchel.plugins import PackagerInfo
+    from satchel.reports import PackagerInfo
 
-__all__ = ["hookimpl", "hookspec"]
+__all__ = ["CUSTOM_PRIORITY", "hookimpl", "hookspec"]
+
+#: The priority of a plugin that states none (custom packagers); built-ins use 5.
+CUSTOM_PRIORITY = 3
 
 hookspec = pluggy.HookspecMarker("satchel")
 hookimpl = pluggy.HookimplMarker("satchel")

@@ -15,7 +15,6 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.artifacts import Artifact, ObjectArtifact, Producer
 from satchel.errors import (
     PackingError,
     PickleNotAllowedError,
@@ -23,12 +22,13 @@ from satchel.errors import (
     UnpackingError,
 )
 from satchel.hookspecs import hookimpl
-from satchel.packed import Packed
 from satchel.typeref import resolve_if_imported, type_name
 
 if TYPE_CHECKING:
+    from satchel.artifacts import Artifact, Producer
     from satchel.dataitem import DataItem
-    from satchel.plugins import PackagerInfo
+    from satchel.packed import Packed
+    from satchel.reports import PackagerInfo
 
 __all__ = ["Packager", "PickleFallbackWarning", "allow_pickle", "staging_directory"]
 
@@ -252,6 +252,8 @@ class Packager:
 
     def pack_object(self, obj: Any, key: str, protocol: int = pickle.HIGHEST_PROTOCOL) -> tuple[Artifact, dict[str, Any]]:
         """Pickle ``obj``; loading it back needs an explicit opt-in, because unpickling runs code."""
+        from satchel.artifacts import ObjectArtifact
+
         try:
             data = pickle.dumps(obj, protocol=protocol)
         except (pickle.PicklingError, AttributeError, TypeError) as error:
@@ -276,7 +278,7 @@ class Packager:
     # -- Hook implementations -------------------------------------------------------------------
 
     def describe(self) -> PackagerInfo:
-        from satchel.plugins import PackagerInfo
+        from satchel.reports import PackagerInfo
 
         return PackagerInfo(
             name=self.plugin_name,
@@ -353,6 +355,8 @@ class Packager:
             returned = getattr(self, method.name)(obj, key, **options)
             return self._to_packed(obj, key, artifact_type, returned, clearing)
         except BaseException:
+            from satchel.packed import Packed
+
             Packed.clear_paths(clearing)
             raise
         finally:
@@ -361,6 +365,8 @@ class Packager:
     def _producer(self) -> Producer:
         producer = self._producers.get(self.plugin_name)
         if producer is None:
+            from satchel.artifacts import Producer
+
             producer = Producer(
                 plugin=self.plugin_name,
                 distribution=self.distribution,
@@ -373,6 +379,9 @@ class Packager:
     def _to_packed(
         self, obj: Any, key: str, artifact_type: str, returned: Any, clearing: list[str]
     ) -> Packed:
+        from satchel.artifacts import Artifact
+        from satchel.packed import Packed
+
         instructions: dict[str, Any] = {}
         if isinstance(returned, tuple) and len(returned) == 2 and isinstance(returned[1], dict):
             returned, instructions = returned

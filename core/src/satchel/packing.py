@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from satchel.errors import PackingError
 from satchel.hints import LogHint, parse_log_hint
 from satchel.packed import Packed
-from satchel.plugins import Explanation, PluginHost, get_host
+from satchel.plugins import PluginHost, get_host
+
+if TYPE_CHECKING:
+    from satchel.reports import Explanation
 
 __all__ = ["explain", "pack", "pack_outputs", "unbundle"]
 

@@ -14,11 +14,11 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import pluggy
 
 from satchel import hookspecs
 from satchel.errors import PackagerNotFoundError, PluginLoadError, UnpackingError
+from satchel.hookspecs import CUSTOM_PRIORITY
 from satchel.typeref import type_name
 
 if TYPE_CHECKING:
@@ -27,13 +27,11 @@ if TYPE_CHECKING:
     from satchel.artifacts import Producer
     from satchel.dataitem import DataItem
     from satchel.packed import Packed
+    from satchel.reports import Explanation, PackagerInfo, PluginFailure
 
 __all__ = [
     "DEFAULT_PLUGINS",
-    "Candidate",
-    "Explanation",
-    "PackagerInfo",
-    "PluginFailure",
+    "DiscoveredPlugin",
     "PluginHost",
     "PluginLoadWarning",
     "get_host",
@@ -41,7 +39,6 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "satchel"
 DISABLE_ENV = "SATCHEL_DISABLE_PLUGINS"
-CUSTOM_PRIORITY = 3
 
 # Core's packagers, loaded by the same path as entry points (and blockable the same way).
 DEFAULT_PLUGINS: dict[str, str] = {
@@ -58,84 +55,28 @@ class PluginLoadWarning(UserWarning):
     """A plugin failed to load and was skipped."""
 
 
-@attrs.frozen
-class PackagerInfo:
-    """What a plugin's packager handles, for listings and explanations."""
+class DiscoveredPlugin:
+    """A plugin found but not yet imported: its name, what it names, and its distribution."""
 
-    name: str
-    distribution: str | None = None
-    version: str | None = None
-    priority: int = CUSTOM_PRIORITY
-    types: list[str] = attrs.field(factory=list)
-    pack_subclasses: bool = False
-    packing_artifact_types: list[str] = attrs.field(factory=list)
-    unpacking_artifact_types: list[str] = attrs.field(factory=list)
-    default_packing_artifact_type: str | None = None
-    default_unpacking_artifact_type: str | None = None
-    format_version: int = 1
-    fallback: bool = False
-    doc: str = ""
-    source: str = "registered"
-    error: str | None = None
+    __slots__ = ("distribution", "entry_point", "name", "source", "target", "version")
 
+    def __init__(self, name: str, target: str, source: str, distribution: str | None, version: str | None,
+                 entry_point: EntryPoint | None = None) -> None:
+        self.name = name
+        self.target = target
+        self.source = source
+        self.distribution = distribution
+        self.version = version
+        self.entry_point = entry_point
 
-@attrs.frozen
-class PluginFailure:
-    """A plugin that could not be loaded: who, which version, against which core, and why."""
-
-    name: str
-    distribution: str | None
-    version: str | None
-    core_version: str
-    error: str
-    mandatory: bool = False
-
-    def message(self) -> str:
-        dist = f"{self.distribution} {self.version}" if self.distribution else "unknown distribution"
-        return (
-            f"satchel plugin {self.name!r} ({dist}) failed to load with satchel {self.core_version}: "
-            f"{self.error}"
-        )
-
-
-@attrs.frozen
-class Candidate:
-    """One plugin's answer for a type, with its rank and why it won or lost."""
-
-    plugin: str
-    priority: int
-    accepted: bool
-    distance: int | None = None
-    fallback: bool = False
-    winner: bool = False
-    reason: str = ""
-
-
-@attrs.frozen
-class Explanation:
-    """Every candidate for packing an object, ranked; ``winner`` is the one that packs it."""
-
-    object_type: str
-    artifact_type: str | None
-    candidates: list[Candidate]
-
-    @property
-    def winner(self) -> Candidate | None:
-        return next((c for c in self.candidates if c.winner), None)
-
-    def __str__(self) -> str:
-        wanted = f" as {self.artifact_type!r}" if self.artifact_type else ""
-        lines = [f"packing {self.object_type}{wanted}:"]
-        for candidate in self.candidates:
-            mark = "->" if candidate.winner else "  "
-            lines.append(f" {mark} {candidate.plugin:<24} priority {candidate.priority:<3} {candidate.reason}")
-        return "\n".join(lines)
+    def __repr__(self) -> str:
+        return f"DiscoveredPlugin({self.name!r}, {self.target!r}, {self.distribution!r} {self.version!r})"
 
 
 class _Plugin:
     """A registered plugin: its object, identity, and its hook functions called without pluggy's loop."""
 
-    __slots__ = ("distribution", "fallback", "hooks", "mandatory", "name", "obj", "priority", "source", "version")
+    __slots__ = ("_info", "distribution", "hooks", "mandatory", "name", "obj", "priority", "source", "version")
 
     def __init__(self, name: str, obj: Any, source: str, distribution: str | None, version: str | None) -> None:
         self.name = name
@@ -145,8 +86,24 @@ class _Plugin:
         self.version = version
         self.hooks: dict[str, pluggy.HookImpl] = {}
         self.priority = CUSTOM_PRIORITY
-        self.fallback = False
         self.mandatory = False
+        self._info: PackagerInfo | bool | None = False  # False: not asked yet
+
+    def info(self) -> PackagerInfo | None:
+        """The plugin's own description, asked for once (it is not needed to load the plugin)."""
+        if self._info is False:
+            self._info = self.call("satchel_describe")
+        return self._info  # type: ignore[return-value]
+
+    @property
+    def fallback(self) -> bool:
+        info = self.info()
+        return bool(info.fallback) if info is not None else False
+
+    @property
+    def format_version(self) -> int:
+        info = self.info()
+        return info.format_version if info is not None else 1
 
     def call(self, hook: str, **kwargs: Any) -> Any:
         impl = self.hooks.get(hook)
@@ -180,11 +137,36 @@ class PluginHost:
         self.failures: dict[str, PluginFailure] = {}
         self.blocked: set[str] = set()
         self._known_distributions: dict[str, tuple[str | None, str | None]] = {}
+        self._discovered: list[DiscoveredPlugin] | None = None
         self._pack_cache: dict[tuple[type, str | None], _Plugin] = {}
 
     # -- Loading ----------------------------------------------------------------------------------
 
+    def discover(self) -> list[DiscoveredPlugin]:
+        """Every plugin that could be loaded — core's and the entry points' — without importing any.
+
+        Cheap: it reads installed distributions' entry-point metadata only. Loading (importing each
+        plugin) happens on first use, in :meth:`ensure_loaded`.
+        """
+        if self._discovered is None:
+            found: list[DiscoveredPlugin] = []
+            if self._load_defaults:
+                version = _core_version()
+                found.extend(DiscoveredPlugin(name, target, "builtin", "satchel", version) for name, target in DEFAULT_PLUGINS.items())
+            if self._load_entry_points:
+                for entry_point in _entry_points():
+                    dist = entry_point.dist
+                    found.append(DiscoveredPlugin(
+                        entry_point.name, entry_point.value, "entry point",
+                        dist.metadata["Name"] if dist is not None else None,
+                        dist.version if dist is not None else None,
+                        entry_point,
+                    ))
+            self._discovered = found
+        return self._discovered
+
     def ensure_loaded(self) -> None:
+        """Load every discovered plugin once, one at a time, honouring ``SATCHEL_DISABLE_PLUGINS``."""
         if not self._loaded:
             with self._lock:
                 if not self._loaded:
@@ -193,42 +175,32 @@ class PluginHost:
 
     def _load_all(self) -> None:
         disabled = _disabled_from_env()
-        if self._load_defaults:
-            version = _core_version()
-            for name, target in DEFAULT_PLUGINS.items():
-                if name in disabled:
-                    self.blocked.add(name)
-                    continue
-                self._load_one(name, target, "builtin", "satchel", version, lambda t=target: _import_target(t))
-        if self._load_entry_points:
-            for entry_point in _entry_points():
-                dist = entry_point.dist
-                dist_name = dist.metadata["Name"] if dist is not None else None
-                dist_version = dist.version if dist is not None else None
-                self._known_distributions[entry_point.name] = (dist_name, dist_version)
-                if entry_point.name in disabled:
-                    self.blocked.add(entry_point.name)
-                    continue
-                if entry_point.name in self._plugins:
+        for plugin in self.discover():
+            self._known_distributions[plugin.name] = (plugin.distribution, plugin.version)
+            if plugin.name in disabled:
+                self.blocked.add(plugin.name)
+                continue
+            if plugin.name in self._plugins:
+                if plugin.source != "builtin":
                     self._record_failure(
-                        entry_point.name, dist_name, dist_version,
-                        f"another plugin is already registered under the name {entry_point.name!r}; "
+                        plugin.name, plugin.distribution, plugin.version,
+                        f"another plugin is already registered under the name {plugin.name!r}; "
                         "rename one of the entry points",
                     )
-                    continue
-                self._load_one(entry_point.name, entry_point.value, "entry point", dist_name, dist_version, entry_point.load)
+                continue
+            self._load_one(plugin)
         self.pm.check_pending()
 
-    def _load_one(
-        self, name: str, target: str, source: str, distribution: str | None, version: str | None, load: Any
-    ) -> None:
+    def _load_one(self, plugin: DiscoveredPlugin) -> None:
         try:
-            obj = load()
-            self.register(obj, name=name, source=source, distribution=distribution, version=version)
+            obj = plugin.entry_point.load() if plugin.entry_point is not None else _import_target(plugin.target)
+            self.register(obj, name=plugin.name, source=plugin.source, distribution=plugin.distribution, version=plugin.version)
         except Exception as error:  # noqa: BLE001 - one bad plugin never takes the host down
-            self._record_failure(name, distribution, version, f"{type(error).__name__}: {error}")
+            self._record_failure(plugin.name, plugin.distribution, plugin.version, f"{type(error).__name__}: {error}")
 
     def _record_failure(self, name: str, distribution: str | None, version: str | None, error: str, mandatory: bool = False) -> PluginFailure:
+        from satchel.reports import PluginFailure
+
         failure = PluginFailure(name, distribution, version, _core_version(), error, mandatory)
         self.failures[name] = failure
         warnings.warn(failure.message() + "; it is skipped", PluginLoadWarning, stacklevel=2)
@@ -277,8 +249,6 @@ class PluginHost:
                         record.hooks[hook_name] = impl
             own_priority = record.call("satchel_priority")
             record.priority = priority if priority is not None else (own_priority or CUSTOM_PRIORITY)
-            info = record.call("satchel_describe")
-            record.fallback = bool(info.fallback) if info is not None else False
             self._plugins[name] = record
             self.failures.pop(name, None)
             self._pack_cache = {}
@@ -306,10 +276,14 @@ class PluginHost:
 
     def infos(self) -> list[PackagerInfo]:
         """Every plugin, loaded or failed, in selection order (failed ones last)."""
+        import attrs
+
+        from satchel.reports import PackagerInfo
+
         self.ensure_loaded()
         found: list[PackagerInfo] = []
         for record in self._ranked(self._plugins.values()):
-            info = record.call("satchel_describe") or PackagerInfo(name=record.name)
+            info = record.info() or PackagerInfo(name=record.name)
             found.append(
                 attrs.evolve(
                     info, name=record.name, distribution=record.distribution, version=record.version,
@@ -369,6 +343,8 @@ class PluginHost:
         return self.explain_type(type(obj), artifact_type)
 
     def explain_type(self, obj_type: type, artifact_type: str | None = None) -> Explanation:
+        from satchel.reports import Candidate, Explanation
+
         """Every candidate for packing objects of ``obj_type``, its priority, and why it won or lost."""
         self.ensure_loaded()
         rows = self._candidates(obj_type, artifact_type)
@@ -412,12 +388,11 @@ class PluginHost:
             record = self._plugins.get(producer.plugin)
             if record is None:
                 raise PackagerNotFoundError(self._missing_message(producer, what))
-            info = record.call("satchel_describe")
-            if info is not None and producer.format_version > info.format_version:
+            if producer.format_version > record.format_version:
                 raise UnpackingError(
                     f"{what} was written in format version {producer.format_version} of plugin "
                     f"{producer.plugin!r}, newer than the installed {record.distribution} "
-                    f"{record.version} reads ({info.format_version}); upgrade "
+                    f"{record.version} reads ({record.format_version}); upgrade "
                     f"{producer.distribution or record.distribution}"
                 )
             return record
@@ -520,6 +495,15 @@ def get_host() -> PluginHost:
             if _host is None:
                 _host = PluginHost()
     return _host
+
+
+def __getattr__(name: str) -> Any:
+    # The report classes live in satchel.reports (attrs), imported only when something reports.
+    if name in ("Candidate", "Explanation", "PackagerInfo", "PluginFailure"):
+        from satchel import reports
+
+        return getattr(reports, name)
+    raise AttributeError(f"module 'satchel.plugins' has no attribute {name!r}")
 
 
 def set_host(host: PluginHost | None) -> PluginHost | None:

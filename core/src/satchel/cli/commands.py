@@ -16,8 +16,8 @@ from satchel.cli.output import Progress, human_size, print_json, print_table, sh
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
-    from satchel.plugins import PackagerInfo
     from satchel.project import Project
+    from satchel.reports import PackagerInfo
     from satchel.runs import Run, RunRecord
 
 __all__ = ["dispatch"]

@@ -11,7 +11,8 @@ import attrs
 
 if TYPE_CHECKING:
     from satchel.hints import LogHint
-    from satchel.plugins import Explanation, PluginHost
+    from satchel.plugins import PluginHost
+    from satchel.reports import Explanation
 
 __all__ = ["OutputExplanation", "explain_handler", "explain_type", "resolve_type_name"]
 

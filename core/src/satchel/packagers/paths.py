@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import pathlib
 import tempfile
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.archives import ARCHIVE_FORMATS, make_archive, safe_extract
-from satchel.artifacts import Artifact, DirArtifact
-from satchel.dataitem import DataItem
 from satchel.packager import Packager
+
+if TYPE_CHECKING:
+    from satchel.artifacts import Artifact
+    from satchel.dataitem import DataItem
 
 __all__ = ["PathPackager"]
 
@@ -47,6 +48,9 @@ class PathPackager(Packager):
 
     def pack_path(self, obj: Any, key: str, archive_format: str = "zip") -> tuple[Artifact, dict[str, Any]]:
         """Store the file at ``obj``, or the directory archived as ``archive_format``."""
+        from satchel.archives import ARCHIVE_FORMATS, make_archive
+        from satchel.artifacts import Artifact, DirArtifact
+
         path = os.fspath(obj)
         as_str = isinstance(obj, str)
         if os.path.isfile(path):
@@ -65,6 +69,8 @@ class PathPackager(Packager):
     def unpack_path(self, data_item: DataItem, is_dir: bool = False, as_str: bool = False,
                     archive_format: str | None = None, name: str | None = None) -> Any:
         """A path to a private copy: the file, or the extracted directory."""
+        from satchel.archives import safe_extract
+
         target_root = tempfile.mkdtemp(prefix="satchel-path-")
         if is_dir:
             result = safe_extract(data_item.local(), os.path.join(target_root, name or data_item.key))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pickle
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.artifacts import Artifact
 from satchel.packager import Packager, warn_pickle
+
+if TYPE_CHECKING:
+    from satchel.artifacts import Artifact
 
 __all__ = ["PicklePackager"]
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import math
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.artifacts import Artifact
-from satchel.dataitem import DataItem
 from satchel.packager import Packager
+
+if TYPE_CHECKING:
+    from satchel.artifacts import Artifact
+    from satchel.dataitem import DataItem
 
 __all__ = ["PrimitivesPackager"]
 
@@ -57,6 +59,8 @@ class PrimitivesPackager(Packager):
 
     def pack_file(self, obj: Any, key: str, encoding: str = "utf-8") -> tuple[Artifact, dict[str, Any]]:
         """Text as a ``.txt`` file in ``encoding``; bytes as a ``.bin`` file."""
+        from satchel.artifacts import Artifact
+
         if isinstance(obj, str):
             artifact = Artifact(key=key, body=obj.encode(encoding), file_name=f"{key}.txt", format="txt")
             return artifact, {"type": "str", "encoding": encoding}

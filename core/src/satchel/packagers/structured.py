@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, ClassVar
+import sys
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
-
-from satchel.artifacts import Artifact
-from satchel.dataitem import DataItem
 from satchel.errors import UnpackingError
 from satchel.packager import Packager, _is_json_value
 from satchel.typeref import import_dotted, type_name
+
+if TYPE_CHECKING:
+    from satchel.artifacts import Artifact
+    from satchel.dataitem import DataItem
 
 __all__ = ["StructuredPackager"]
 
 
 def _is_structured(obj_type: type) -> bool:
-    return attrs.has(obj_type) or (dataclasses.is_dataclass(obj_type) and isinstance(obj_type, type))
+    # No attrs class can exist before attrs is imported, so its absence answers without importing it.
+    attr = sys.modules.get("attr")
+    return (attr is not None and attr.has(obj_type)) or (dataclasses.is_dataclass(obj_type) and isinstance(obj_type, type))
 
 
 def _resolve_class(recorded: str | None, type_hint: type | None) -> type:
@@ -86,6 +89,8 @@ class StructuredPackager(Packager):
         return converter.structure(value, _resolve_class(instructions.get("class"), type_hint))
 
     def pack_file(self, obj: Any, key: str, indent: int | None = 2) -> tuple[Artifact, dict[str, Any]]:
+        from satchel.artifacts import Artifact
+
         body = json.dumps(self._unstructure(obj, key), indent=indent, ensure_ascii=False, allow_nan=False)
         artifact = Artifact(key=key, body=body.encode("utf-8"), file_name=f"{key}.json", format="json")
         return artifact, {"class": type_name(type(obj))}

@@ -12,7 +12,7 @@ from satchel.typeref import type_name
 from satchel_langchain._classes import MESSAGE_TYPES, TEMPLATE_TYPES, kind_of, short_names
 
 if TYPE_CHECKING:
-    from satchel.plugins import PackagerInfo
+    from satchel.reports import PackagerInfo
 
 __all__ = ["LangChainDeclinePackager"]
 

@@ -15,7 +15,7 @@ from satchel_langchain._classes import MESSAGE_TYPES, TEMPLATE_TYPES, Kind, kind
 
 if TYPE_CHECKING:
     from satchel.dataitem import DataItem
-    from satchel.plugins import PackagerInfo
+    from satchel.reports import PackagerInfo
 
 __all__ = ["LangChainPackager"]
 
