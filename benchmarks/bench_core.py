@@ -7,7 +7,6 @@ Each figure is printed beside the plain-Python baseline measured in the same run
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -112,12 +111,12 @@ def runs(repeat: int) -> list[tuple[str, str, str, str]]:
         return n, {"n": n}, list(range(n))
 
     rows = []
+    returns = ["score", "config : file", "values : file"]
     for durable in (False, True):
         folder = tempfile.mkdtemp(prefix="satchel-bench-runs-", dir=".")
         from satchel.store import Store
 
         project = satchel.get_or_create_project("bench", store=Store(folder, durable=durable))
-        returns = ["score", "config : file", "values : file"]
         project.run(handler, returns=returns)  # warm imports and the index
         per_run = best_of(max(repeat, 20), lambda project=project: project.run(handler, returns=returns))
 

@@ -7,6 +7,7 @@ import sys
 from importlib.metadata import entry_points
 
 import numpy as np
+
 from satchel.plugins import PluginHost
 
 ENTRY_POINTS = {

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
 from satchel.dataitem import DataItem
 from satchel.errors import PackingError, PickleNotAllowedError, UnknownPackingKwargError, UnpackingError
 from satchel.packager import PickleFallbackWarning

@@ -7,6 +7,7 @@ import zipfile
 from typing import Any
 
 import numpy as np
+
 from satchel.errors import PickleNotAllowedError, UnpackingError
 from satchel.packager import PickleFallbackWarning
 
