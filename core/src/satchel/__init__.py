@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from satchel.artifacts import (
         Artifact,
         ArtifactRecord,
+        ArtifactType,
         CodeArtifact,
         DatasetArtifact,
         DirArtifact,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Artifact",
     "ArtifactRecord",
+    "ArtifactType",
     "ArtifactURI",
     "CodeArtifact",
     "DataItem",
@@ -82,7 +84,7 @@ _LAZY = {
     **{
         name: "satchel.artifacts"
         for name in (
-            "Artifact", "ArtifactRecord", "CodeArtifact", "DatasetArtifact", "DirArtifact",
+            "Artifact", "ArtifactRecord", "ArtifactType", "CodeArtifact", "DatasetArtifact", "DirArtifact",
             "ModelArtifact", "ObjectArtifact", "PlotArtifact", "PromptArtifact",
         )
     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -13,6 +14,7 @@ __all__ = [
     "URI_KINDS",
     "Artifact",
     "ArtifactRecord",
+    "ArtifactType",
     "CodeArtifact",
     "DatasetArtifact",
     "DirArtifact",
@@ -29,6 +31,24 @@ __all__ = [
 ARTIFACT_KINDS = ("file", "dir", "plot", "dataset", "model", "code", "object", "prompt")
 # The `store://<kind>/...` URI kind each artifact kind is addressed by (MLRun's form).
 URI_KINDS = {"dataset": "datasets", "model": "models", "code": "code"}
+
+
+class ArtifactType(enum.StrEnum):
+    """Names of the common artifact types, as MLRun spells them (``ArtifactType.PLOT == "plot"``).
+
+    Packagers may define other types by writing ``pack_<type>`` methods; these are plain strings.
+    """
+
+    RESULT = "result"
+    OBJECT = "object"
+    FILE = "file"
+    PATH = "path"
+    DIR = "dir"
+    PLOT = "plot"
+    DATASET = "dataset"
+    MODEL = "model"
+    CODE = "code"
+    PROMPT = "prompt"
 
 
 @attrs.frozen
@@ -113,6 +133,12 @@ class PlotArtifact(Artifact):
 
     kind: ClassVar[str] = "plot"
     title: str | None = None
+
+    def _default_file_name(self) -> str:
+        # A plot given as PNG bytes without a name (as MLRun's tutorials write it) is stored as key.png.
+        if self.format is None and isinstance(self.body, bytes) and self.body.startswith(b"\x89PNG\r\n\x1a\n"):
+            return f"{self.key}.png"
+        return super()._default_file_name()
 
     def extra_metadata(self) -> dict[str, Any]:
         return {"title": self.title} if self.title else {}

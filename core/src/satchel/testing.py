@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -139,6 +140,9 @@ class PackagerContract:
         instance = self.packager()
         return sorted(set(instance.packing_artifact_types) - set(instance.unpacking_artifact_types) - {"result"})
 
+    def _file_types(self) -> list[str]:
+        return [t for t in self._round_trip_types() + self._pack_only_types() if t != "result"]
+
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "round_trip_type" in metafunc.fixturenames:
             metafunc.parametrize("round_trip_type", self._round_trip_types())
@@ -148,14 +152,29 @@ class PackagerContract:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         packager = getattr(cls, "packager", None)
-        if packager is not None and not cls()._pack_only_types():
-            # No pack-only artifact types: there is nothing for that test to check, so it is not collected.
+        if packager is None:
+            return
+        contract = cls()
+        # A test with nothing to check is not collected: no pack-only types, or no type writing files.
+        if not contract._pack_only_types():
             cls.test_pack_only_types_produce_artifacts = None  # type: ignore[assignment,method-assign]
+        if not contract._file_types():
+            cls.test_clearing_paths_removed_after_storing_and_after_failure = None  # type: ignore[assignment,method-assign]
+
+    @pytest.fixture(autouse=True)
+    def _temporary_stores(self) -> Iterator[None]:
+        """Remove the stores a test made once it ends."""
+        self._made: list[str] = []
+        yield
+        for folder in self._made:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _store(self) -> Any:
         from satchel.store import Store
 
-        return Store(tempfile.mkdtemp(prefix="satchel-contract-"))
+        folder = tempfile.mkdtemp(prefix="satchel-contract-")
+        self._made.append(folder)
+        return Store(folder)
 
     def _pack(self, host: PluginHost, obj: Any, artifact_type: str | None, key: str = "item") -> Any:
         options = dict(self.options.get(artifact_type or "", {}))
@@ -243,18 +262,20 @@ class PackagerContract:
         host = isolated_host(self.packager, builtins=False)
         instance = host.plugin(PLUGIN_NAME)
 
+        types = [t for t in self._round_trip_types() + self._pack_only_types() if t not in ("result", "object")]
+
         @self._settings()
-        @given(self.strategy)
-        def check(obj: Any) -> None:
+        @given(st.data())
+        def check(data: st.DataObject) -> None:
+            obj = data.draw(self.strategy, label="object")
             assert instance.satchel_can_pack(obj_type=type(obj), artifact_type=None)
-            for artifact_type in instance.packing_artifact_types:
-                if artifact_type in ("result", "object") or not self._accepts(host, obj, artifact_type):
-                    continue
-                if artifact_type not in self._round_trip_types() + self._pack_only_types():
-                    continue
-                packed = self._pack(host, obj, artifact_type)
-                assert packed.artifact_type == artifact_type
-                packed.clear()
+            if types:
+                artifact_type = data.draw(st.sampled_from(types), label="artifact type")
+                typed = data.draw(self.strategy_for(artifact_type), label="object for that type")
+                if self._accepts(host, typed, artifact_type):
+                    packed = self._pack(host, typed, artifact_type)
+                    assert packed.artifact_type == artifact_type
+                    packed.clear()
             assert not instance.satchel_can_pack(obj_type=type(obj), artifact_type="no_such_artifact_type")
             with pytest.raises(PackagerNotFoundError):
                 host.pack(obj, "item", "no_such_artifact_type", {})
@@ -288,13 +309,14 @@ class PackagerContract:
         host = isolated_host(self.packager, builtins=False)
         store = self._store()
         instance = host.plugin(PLUGIN_NAME)
-        types = [t for t in self._round_trip_types() + self._pack_only_types() if t != "result"]
+        types = self._file_types()
 
         @self._settings()
-        @given(self.strategy, st.sampled_from(types or ["result"]))
-        def check(obj: Any, artifact_type: str) -> None:
-            if artifact_type == "result" or not self._accepts(host, obj, artifact_type):
-                return
+        @given(st.data())
+        def check(data: st.DataObject) -> None:
+            artifact_type = data.draw(st.sampled_from(types), label="artifact type")
+            obj = data.draw(self.strategy_for(artifact_type), label="object")
+            assume(self._accepts(host, obj, artifact_type))
             with _recorded_clearing_paths() as seen, staging(store):
                 packed = self._pack(host, obj, artifact_type)
             log_packed(store, PROJECT, packed)
@@ -340,10 +362,11 @@ class PackagerContract:
         types = self._round_trip_types() + self._pack_only_types()
 
         @self._settings()
-        @given(self.strategy, st.sampled_from(types))
-        def check(obj: Any, artifact_type: str) -> None:
-            if not self._accepts(host, obj, artifact_type):
-                return
+        @given(st.data())
+        def check(data: st.DataObject) -> None:
+            artifact_type = data.draw(st.sampled_from(types), label="artifact type")
+            obj = data.draw(self.strategy_for(artifact_type), label="object")
+            assume(self._accepts(host, obj, artifact_type))
             if artifact_type == "result":
                 packed = self._pack(host, obj, artifact_type)
                 assert (packed.producer.plugin, packed.producer.distribution, packed.producer.format_version) == (

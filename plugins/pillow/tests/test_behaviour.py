@@ -127,20 +127,9 @@ def test_a_multi_frame_image_is_refused_and_the_error_shows_how_to_bundle(host: 
 
 # -- The seed tutorial's pack-only packager -------------------------------------------------------
 # Copied from the MLRun "pack-only tutorial" (seeds/001) as it is written there. Only the imports
-# changed: mlrun.artifacts -> satchel, DefaultPackager -> satchel.Packager. satchel has no
-# ArtifactType enum, so a two-member stand-in is defined here (see the report).
+# changed: mlrun.artifacts / mlrun.package.utils -> satchel, DefaultPackager -> satchel.Packager.
 
-from enum import StrEnum  # noqa: E402
-
-
-class ArtifactType(StrEnum):
-    """Stand-in for mlrun.package.utils.ArtifactType, which satchel does not export."""
-
-    PLOT = "plot"
-    FILE = "file"
-
-
-from satchel import Artifact, PlotArtifact  # noqa: E402
+from satchel import Artifact, ArtifactType, PlotArtifact  # noqa: E402
 from satchel import Packager as DefaultPackager  # noqa: E402
 
 
@@ -226,7 +215,7 @@ def test_seed_tutorial_packager_registers_and_packs_plot_and_jpeg_file(store: St
     assert (plot.producer.plugin, plot.artifact_type, plot.artifact.kind) == ("pil-image", "plot", "plot")
     plot_record = log_packed(store, "tutorial", plot)
     png = Image.open(BytesIO(store.read_bytes(plot_record)))
-    assert (png.format, png.size) == ("PNG", (128, 128))
+    assert (png.format, png.size, plot_record.files[0].name) == ("PNG", (128, 128), "gradient.png")
 
     jpeg = satchel.pack(gradient_img, "gradient : file[format=jpeg]", host=host)
     assert (jpeg.producer.plugin, jpeg.artifact_type, jpeg.instructions) == ("pil-image", "file", {"format": "jpeg"})
