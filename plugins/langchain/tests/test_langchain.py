@@ -302,7 +302,6 @@ def test_example_selector_is_refused(host: PluginHost) -> None:
 
 
 def test_jinja2_templates_are_refused(host: PluginHost) -> None:
-    pytest.importorskip("jinja2")
     prompt = PromptTemplate.from_template("Hi {{ name }}", template_format="jinja2")
     with pytest.raises(PackingError, match=r"jinja2.*can run code.*'f-string' or 'mustache'"):
         host.pack(prompt, "p")
