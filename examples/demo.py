@@ -8,7 +8,7 @@ import sys
 import satchel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from handlers import generate_gradient, prepare, summarise, thumbnail  # noqa: E402
+from demo_handlers import generate_gradient, prepare, summarise, thumbnail  # noqa: E402
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from PIL import Image
 import satchel
 
 ROOT = Path(__file__).resolve().parents[1]
-HANDLERS = ROOT / "examples" / "handlers.py"
+HANDLERS = ROOT / "examples" / "demo_handlers.py"
 sys.path.insert(0, str(HANDLERS.parent))
 
-from handlers import prepare, summarise  # noqa: E402
+from demo_handlers import prepare, summarise  # noqa: E402
 
 PLUGINS = {
     "pillow": "satchel-pillow", "numpy": "satchel-numpy", "numpy-scalars": "satchel-numpy",
