@@ -36,7 +36,7 @@ def main() -> None:
     thumb = project.run(thumbnail, inputs={"img": gradient.outputs["gradient"]}, returns=["thumb"])
     print(f"\ngradient {gradient.outputs['gradient']}\nthumb    {thumb.outputs['thumb']}")
 
-    cli = f"{os.path.relpath(sys.executable)} -m satchel"
+    cli = f"{os.path.relpath(sys.executable)} -m satchel --project {project.name}"
     print("\nLook at them:")
     print(f"  {cli} runs")
     print(f"  {cli} artifacts")
