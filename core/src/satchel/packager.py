@@ -121,6 +121,8 @@ class Packager:
     DEFAULT_UNPACKING_ARTIFACT_TYPE: ClassVar[str] = "object"
     PRIORITY: ClassVar[int] = 3
     FORMAT_VERSION: ClassVar[int] = 1
+    #: True only for the declared last resort (pickle): it ranks after every other packager.
+    FALLBACK: ClassVar[bool] = False
     #: Libraries the pack/unpack methods import, as {import name: pip distribution}; a missing one is
     #: reported by ``satchel plugins`` instead of failing at discovery.
     REQUIRES: ClassVar[Mapping[str, str]] = {}
@@ -292,7 +294,7 @@ class Packager:
             default_packing_artifact_type=self.DEFAULT_PACKING_ARTIFACT_TYPE,
             default_unpacking_artifact_type=self.DEFAULT_UNPACKING_ARTIFACT_TYPE,
             format_version=self.FORMAT_VERSION,
-            fallback=getattr(self, "FALLBACK", False),
+            fallback=self.FALLBACK,
             doc=(inspect.getdoc(self) or "").split("\n", 1)[0],
             error=self.missing_requirements(),
         )

@@ -97,11 +97,18 @@ class _Plugin:
 
     @property
     def fallback(self) -> bool:
+        # Packagers say it as a class variable; only module plugins need their description built.
+        declared = getattr(self.obj, "FALLBACK", None)
+        if declared is not None:
+            return bool(declared)
         info = self.info()
         return bool(info.fallback) if info is not None else False
 
     @property
     def format_version(self) -> int:
+        declared = getattr(self.obj, "FORMAT_VERSION", None)
+        if isinstance(declared, int):
+            return declared
         info = self.info()
         return info.format_version if info is not None else 1
 
