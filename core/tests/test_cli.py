@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import sys
-from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 
 from satchel.cli import JSON_KEYS, main
 from satchel.cli.targets import parse_inputs, parse_value
+from satchel.entrypoints import FoundEntryPoint
 from satchel.plugins import PluginHost, set_host
 
 HERE = Path(__file__).parent
@@ -379,9 +379,9 @@ def test_plugins_lists_the_builtins_with_their_artifact_types(cli: Any) -> None:
 def test_plugins_shows_failed_and_blocked_ones_without_crashing(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(HERE))
     points = [
-        EntryPoint(name="broken", value="fake_plugins.broken", group="satchel"),
-        EntryPoint(name="good", value="fake_plugins.good:WidgetPackager", group="satchel"),
-        EntryPoint(name="lazy", value="fake_plugins.lazy:LazyPackager", group="satchel"),
+        FoundEntryPoint("broken", "fake_plugins.broken", None, None),
+        FoundEntryPoint("good", "fake_plugins.good:WidgetPackager", None, None),
+        FoundEntryPoint("lazy", "fake_plugins.lazy:LazyPackager", None, None),
     ]
     monkeypatch.setattr("satchel.plugins._entry_points", lambda: points)
     monkeypatch.setenv("SATCHEL_DISABLE_PLUGINS", "lazy")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import satchel
 from satchel import Artifact, Packager
 from satchel.artifacts import Producer
 from satchel.dataitem import DataItem
+from satchel.entrypoints import FoundEntryPoint
 from satchel.errors import PackagerNotFoundError, PluginLoadError, UnknownPackingKwargError, UnpackingError
 from satchel.plugins import PluginHost, PluginLoadWarning
 from satchel.testing import isolated_host
@@ -28,7 +28,7 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.syspath_prepend(str(HERE))
 
     def install(**targets: str) -> None:
-        points = [EntryPoint(name=name, value=value, group="satchel") for name, value in targets.items()]
+        points = [FoundEntryPoint(name, value, None, None) for name, value in targets.items()]
         monkeypatch.setattr("satchel.plugins._entry_points", lambda: sorted(points, key=lambda p: p.name))
 
     return install
@@ -239,3 +239,26 @@ def test_packing_failure_clears_temporary_files(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="disk full"):
         host.pack(Thing(), "k")
     assert [False] == [p.exists() for p in written]
+
+
+def test_entry_point_scan_agrees_with_importlib_metadata() -> None:
+    from importlib.metadata import entry_points
+
+    from satchel.entrypoints import scan_entry_points
+
+    for group in ("satchel", "console_scripts", "pytest11"):
+        expected = sorted((e.name, e.value, e.dist.metadata["Name"] if e.dist else None) for e in entry_points(group=group))
+        assert expected == sorted((e.name, e.value, e.distribution) for e in scan_entry_points(group))
+
+
+def test_entry_point_scan_reads_a_distribution_folder(tmp_path: Path) -> None:
+    from satchel.entrypoints import scan_entry_points
+
+    folder = tmp_path / "satchel_demo_plugin-2.0.1.dist-info"
+    folder.mkdir()
+    (folder / "METADATA").write_text("Metadata-Version: 2.1\nName: satchel-demo-plugin\nVersion: 2.0.1\n\nLong text: ignored\n")
+    (folder / "entry_points.txt").write_text("[console_scripts]\ndemo = x:y\n\n[satchel]\ndemo = satchel_demo:DemoPackager [extra]\n")
+    found = scan_entry_points("satchel", [str(tmp_path)])
+    assert [("demo", "satchel_demo:DemoPackager", "satchel-demo-plugin", "2.0.1")] == [
+        (e.name, e.value, e.distribution, e.version) for e in found
+    ]

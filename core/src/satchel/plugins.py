@@ -22,10 +22,9 @@ from satchel.hookspecs import CUSTOM_PRIORITY
 from satchel.typeref import type_name
 
 if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
-
     from satchel.artifacts import Producer
     from satchel.dataitem import DataItem
+    from satchel.entrypoints import FoundEntryPoint
     from satchel.packed import Packed
     from satchel.reports import Explanation, PackagerInfo, PluginFailure
 
@@ -58,16 +57,14 @@ class PluginLoadWarning(UserWarning):
 class DiscoveredPlugin:
     """A plugin found but not yet imported: its name, what it names, and its distribution."""
 
-    __slots__ = ("distribution", "entry_point", "name", "source", "target", "version")
+    __slots__ = ("distribution", "name", "source", "target", "version")
 
-    def __init__(self, name: str, target: str, source: str, distribution: str | None, version: str | None,
-                 entry_point: EntryPoint | None = None) -> None:
+    def __init__(self, name: str, target: str, source: str, distribution: str | None, version: str | None) -> None:
         self.name = name
         self.target = target
         self.source = source
         self.distribution = distribution
         self.version = version
-        self.entry_point = entry_point
 
     def __repr__(self) -> str:
         return f"DiscoveredPlugin({self.name!r}, {self.target!r}, {self.distribution!r} {self.version!r})"
@@ -161,14 +158,10 @@ class PluginHost:
                 version = _core_version()
                 found.extend(DiscoveredPlugin(name, target, "builtin", "satchel", version) for name, target in DEFAULT_PLUGINS.items())
             if self._load_entry_points:
-                for entry_point in _entry_points():
-                    dist = entry_point.dist
-                    found.append(DiscoveredPlugin(
-                        entry_point.name, entry_point.value, "entry point",
-                        dist.metadata["Name"] if dist is not None else None,
-                        dist.version if dist is not None else None,
-                        entry_point,
-                    ))
+                found.extend(
+                    DiscoveredPlugin(entry.name, entry.value, "entry point", entry.distribution, entry.version)
+                    for entry in _entry_points()
+                )
             self._discovered = found
         return self._discovered
 
@@ -200,7 +193,7 @@ class PluginHost:
 
     def _load_one(self, plugin: DiscoveredPlugin) -> None:
         try:
-            obj = plugin.entry_point.load() if plugin.entry_point is not None else _import_target(plugin.target)
+            obj = _import_target(plugin.target)
             self.register(obj, name=plugin.name, source=plugin.source, distribution=plugin.distribution, version=plugin.version)
         except Exception as error:  # noqa: BLE001 - one bad plugin never takes the host down
             self._record_failure(plugin.name, plugin.distribution, plugin.version, f"{type(error).__name__}: {error}")
@@ -479,15 +472,20 @@ def _pickle_allowed_by_env() -> bool:
 
 
 def _import_target(target: str) -> Any:
-    from satchel.typeref import import_dotted
+    """Import what an entry point names, exactly: ``module`` or ``module:attr.attr``."""
+    import importlib
 
-    return import_dotted(target)
+    module_name, _, attributes = target.partition(":")
+    obj: Any = importlib.import_module(module_name.strip())
+    for attribute in filter(None, attributes.strip().split(".")):
+        obj = getattr(obj, attribute)
+    return obj
 
 
-def _entry_points() -> list[EntryPoint]:
-    from importlib.metadata import entry_points
+def _entry_points() -> list[FoundEntryPoint]:
+    from satchel.entrypoints import scan_entry_points
 
-    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    return scan_entry_points(ENTRY_POINT_GROUP)
 
 
 _host: PluginHost | None = None
