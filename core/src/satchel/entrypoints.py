@@ -19,15 +19,18 @@ _SUFFIXES = (".dist-info", ".egg-info")
 
 
 class FoundEntryPoint:
-    """One entry point: its name, what it names (``module:attr``), and its distribution."""
+    """One plugin found but not imported: its name, what it names (``module:attr``), its distribution,
+    and where it came from (``entry point``, or ``builtin`` for core's own packagers)."""
 
-    __slots__ = ("distribution", "name", "value", "version")
+    __slots__ = ("distribution", "name", "source", "value", "version")
 
-    def __init__(self, name: str, value: str, distribution: str | None, version: str | None) -> None:
+    def __init__(self, name: str, value: str, distribution: str | None, version: str | None,
+                 source: str = "entry point") -> None:
         self.name = name
         self.value = value
         self.distribution = distribution
         self.version = version
+        self.source = source
 
     def __repr__(self) -> str:
         return f"FoundEntryPoint({self.name!r}, {self.value!r}, {self.distribution!r}, {self.version!r})"

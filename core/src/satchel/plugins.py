@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PLUGINS",
-    "DiscoveredPlugin",
     "PluginHost",
     "PluginLoadWarning",
     "get_host",
@@ -52,22 +51,6 @@ DEFAULT_PLUGINS: dict[str, str] = {
 
 class PluginLoadWarning(UserWarning):
     """A plugin failed to load and was skipped."""
-
-
-class DiscoveredPlugin:
-    """A plugin found but not yet imported: its name, what it names, and its distribution."""
-
-    __slots__ = ("distribution", "name", "source", "target", "version")
-
-    def __init__(self, name: str, target: str, source: str, distribution: str | None, version: str | None) -> None:
-        self.name = name
-        self.target = target
-        self.source = source
-        self.distribution = distribution
-        self.version = version
-
-    def __repr__(self) -> str:
-        return f"DiscoveredPlugin({self.name!r}, {self.target!r}, {self.distribution!r} {self.version!r})"
 
 
 class _Plugin:
@@ -141,27 +124,29 @@ class PluginHost:
         self.failures: dict[str, PluginFailure] = {}
         self.blocked: set[str] = set()
         self._known_distributions: dict[str, tuple[str | None, str | None]] = {}
-        self._discovered: list[DiscoveredPlugin] | None = None
+        self._discovered: list[FoundEntryPoint] | None = None
         self._pack_cache: dict[tuple[type, str | None], _Plugin] = {}
 
     # -- Loading ----------------------------------------------------------------------------------
 
-    def discover(self) -> list[DiscoveredPlugin]:
+    def discover(self) -> list[FoundEntryPoint]:
         """Every plugin that could be loaded — core's and the entry points' — without importing any.
 
         Cheap: it reads installed distributions' entry-point metadata only. Loading (importing each
         plugin) happens on first use, in :meth:`ensure_loaded`.
         """
         if self._discovered is None:
-            found: list[DiscoveredPlugin] = []
+            from satchel.entrypoints import FoundEntryPoint
+
+            found: list[FoundEntryPoint] = []
             if self._load_defaults:
                 version = _core_version()
-                found.extend(DiscoveredPlugin(name, target, "builtin", "satchel", version) for name, target in DEFAULT_PLUGINS.items())
-            if self._load_entry_points:
                 found.extend(
-                    DiscoveredPlugin(entry.name, entry.value, "entry point", entry.distribution, entry.version)
-                    for entry in _entry_points()
+                    FoundEntryPoint(name, target, "satchel", version, source="builtin")
+                    for name, target in DEFAULT_PLUGINS.items()
                 )
+            if self._load_entry_points:
+                found.extend(_entry_points())
             self._discovered = found
         return self._discovered
 
@@ -191,9 +176,9 @@ class PluginHost:
             self._load_one(plugin)
         self.pm.check_pending()
 
-    def _load_one(self, plugin: DiscoveredPlugin) -> None:
+    def _load_one(self, plugin: FoundEntryPoint) -> None:
         try:
-            obj = _import_target(plugin.target)
+            obj = _import_target(plugin.value)
             self.register(obj, name=plugin.name, source=plugin.source, distribution=plugin.distribution, version=plugin.version)
         except Exception as error:  # noqa: BLE001 - one bad plugin never takes the host down
             self._record_failure(plugin.name, plugin.distribution, plugin.version, f"{type(error).__name__}: {error}")
