@@ -7,6 +7,7 @@ Each figure is printed beside the plain-Python baseline measured in the same run
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -115,9 +116,12 @@ def runs(repeat: int) -> list[tuple[str, str, str, str]]:
         return n, {"n": n}, list(range(n))
 
     rows = []
+    cleanup: list[str] = []
     returns = ["score", "config : file", "values : file"]
     for durable in (False, True):
+        # On the working directory's filesystem, like a project's ./.satchel; removed afterwards.
         folder = tempfile.mkdtemp(prefix="satchel-bench-runs-", dir=".")
+        cleanup.append(folder)
         from satchel.store import Store
 
         project = satchel.get_or_create_project("bench", store=Store(folder, durable=durable))
@@ -139,6 +143,8 @@ def runs(repeat: int) -> list[tuple[str, str, str, str]]:
         rows.append((f"run with 3 outputs recorded, {label}", f"{per_run * 1e3:.2f} ms",
                      f"{per_run / per_plain:.1f}x writing 3 JSON files by hand ({per_plain * 1e3:.2f} ms)",
                      "target <= 3 ms (MLRun ~17 ms)"))
+    for folder in cleanup:
+        shutil.rmtree(folder, ignore_errors=True)
     return rows
 
 
