@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import os
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -70,7 +71,7 @@ def _format_of(data_item: DataItem) -> str:
     return fmt
 
 
-class _PandasPackager(Packager):
+class _PandasPackager(Packager, abc.ABC):
     """Shared by the DataFrame and Series packagers: both store a frame."""
 
     DEFAULT_PACKING_ARTIFACT_TYPE = "dataset"
@@ -78,13 +79,13 @@ class _PandasPackager(Packager):
     FORMAT_VERSION = 1
     REQUIRES: ClassVar[dict[str, str]] = {"pandas": "pandas", "pyarrow": "pyarrow"}
 
+    @abc.abstractmethod
     def _frame(self, obj: Any) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
         """``(frame, extra instructions, losses)`` for the object to pack."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _restore(self, frame: pd.DataFrame, series: dict[str, Any] | None, type_hint: Any) -> Any:
         """The object to hand back from a frame just read."""
-        raise NotImplementedError
 
     def _write(self, obj: Any, key: str, fmt: str, compression: str | None, summary: bool) -> tuple[Written, dict[str, Any]]:
         _check_format(key, fmt, compression)
