@@ -59,6 +59,14 @@ class LocalBackend:
                 if self.durable:
                     handle.flush()
                     os.fsync(handle.fileno())
+        except BaseException:
+            _unlink_quietly(staged)
+            raise
+        self._move_into_place(staged, rel)
+
+    def _move_into_place(self, staged: str, rel: str) -> None:
+        """Replace ``rel`` with the complete ``staged`` entry in one rename; readers see old or new."""
+        try:
             target = self.path(rel)
             self._make_dirs(os.path.dirname(target))
             os.replace(staged, target)
@@ -87,15 +95,7 @@ class LocalBackend:
         except (OSError, NotImplementedError):
             self.write_atomic(rel, f"{value}\n".encode())
             return
-        try:
-            target = self.path(rel)
-            self._make_dirs(os.path.dirname(target))
-            os.replace(staged, target)
-        except BaseException:
-            _unlink_quietly(staged)
-            raise
-        if self.durable:
-            _fsync_dir(os.path.dirname(target))
+        self._move_into_place(staged, rel)
 
     def listdir(self, rel: str) -> list[str]:
         try:
