@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
 from io import BytesIO
 from typing import Any
 
@@ -19,19 +18,6 @@ from satchel.errors import PackingError
 from satchel.store import Store
 from satchel.storing import log_packed, unpack_record
 from satchel.testing import isolated_host
-from satchel_pillow import PillowPackager
-
-
-@pytest.fixture(scope="module")
-def host() -> Any:
-    return isolated_host(("pillow", PillowPackager))
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(str(tmp_path_factory.mktemp("store")))
-    yield store
-    store.close()
 
 
 def store_and_load(host: Any, store: Store, packed: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from satchel.errors import PackingError, UnpackingError
 from satchel.hints import parse_log_hint
 from satchel.store import Store
 from satchel.storing import log_packed, staging, unpack_record
-from satchel.testing import isolated_host
 from satchel_pillow import FORMATS, ImageMetadataWarning, PillowPackager
 from satchel_pillow.formats import TIFF_COMPRESSION, file_options, formats_holding
 
@@ -39,18 +37,6 @@ LOSSLESS_CASES = [
     if compression != "none"
     for mode in sorted(FORMATS["tiff"].modes - {"YCbCr", "I;16B"})
 ] + [("file[format=webp, lossless=true]", mode) for mode in sorted(FORMATS["webp"].modes)]
-
-
-@pytest.fixture(scope="module")
-def host() -> Any:
-    return isolated_host(("pillow", PillowPackager))
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(str(tmp_path_factory.mktemp("store")))
-    yield store
-    store.close()
 
 
 def round_trip(host: Any, store: Store, img: Image.Image, hint: str) -> tuple[Any, Image.Image]:

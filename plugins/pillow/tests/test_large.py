@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from PIL import Image
 from pillow_strategies import assert_same_image
 
 from satchel.hints import parse_log_hint
 from satchel.store import Store
 from satchel.storing import log_packed, staging, unpack_record
-from satchel.testing import isolated_host
-from satchel_pillow import PillowPackager
-
-
-@pytest.fixture(scope="module")
-def host() -> Any:
-    return isolated_host(("pillow", PillowPackager))
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(str(tmp_path_factory.mktemp("store")))
-    yield store
-    store.close()
 
 
 def round_trip(host: Any, store: Store, img: Image.Image, hint: str) -> tuple[Any, Image.Image]:

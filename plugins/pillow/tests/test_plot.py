@@ -24,11 +24,6 @@ ALL_MODES = sorted(FORMATS["tiff"].modes | {"La", "RGBa", "RGBX", "HSV", "I;16L"
 PREVIEW_LIMIT = 16 * 1024
 
 
-@pytest.fixture(scope="module")
-def host() -> Any:
-    return isolated_host(("pillow", PillowPackager))
-
-
 def pack(host: Any, img: Image.Image, hint: str = "img") -> Any:
     parsed = parse_log_hint(hint)
     packed = host.pack(img, parsed.key, parsed.artifact_type, parsed.options)
