@@ -19,41 +19,11 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
-PROJECT = "bench"
-
-
-def _sha256_file(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _duel(repeat: int, ops: int, baseline: Callable[[], Any], mine: Callable[[], Any]) -> tuple[float, float]:
-    """Best-of-N time per operation of two operations, run alternately in batches of ``ops``."""
-    best = [float("inf"), float("inf")]
-    for _ in range(repeat):
-        for index, run in enumerate((baseline, mine)):
-            start = time.perf_counter()
-            for _ in range(ops):
-                run()
-            best[index] = min(best[index], (time.perf_counter() - start) / ops)
-    return best[0], best[1]
-
-
-def _host() -> Any:
-    from satchel.plugins import PluginHost
-
-    host = PluginHost()
-    host.ensure_loaded()
-    if "langchain" not in host.names:
-        sys.exit("satchel-langchain is not installed: pip install -e plugins/langchain")
-    return host
+from harness import duel, pack_and_log, plugin_host, sha256_file, unpack_artifact
 
 
 def small_chat() -> Any:
@@ -96,7 +66,7 @@ def baseline_pack(prompt: Any, path: str) -> str:
 
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(dumpd(prompt), handle, indent=2, ensure_ascii=False)
-    return _sha256_file(path)
+    return sha256_file(path)
 
 
 def baseline_load(path: str, allowed: list[type]) -> Any:
@@ -111,17 +81,11 @@ def baseline_load(path: str, allowed: list[type]) -> Any:
 
 
 def satchel_pack(host: Any, store: Any, prompt: Any) -> Any:
-    from satchel.storing import log_packed, staging
-
-    with staging(store):
-        packed = host.pack(prompt, "prompt", "prompt", {})
-    return log_packed(store, PROJECT, packed)
+    return pack_and_log(host, store, prompt, "prompt", "prompt", {})
 
 
 def satchel_load(host: Any, store: Any, uri: str, obj_type: type) -> Any:
-    from satchel.storing import unpack_record
-
-    return unpack_record(store, store.get_artifact(uri), obj_type, host=host)
+    return unpack_artifact(host, store, uri, obj_type)
 
 
 # -- main ------------------------------------------------------------------------------------------
@@ -142,14 +106,15 @@ def measure(label: str, prompt: Any, host: Any, store: Any, path: str, repeat: i
     assert satchel_load(host, store, record.uri, obj_type) == prompt
     assert baseline_load(path, allowed) == prompt
     print(f"-- {label}: {len(prompt.messages)} messages, {os.path.getsize(path) / 1024:.1f} KiB of JSON")
-    print(_row("pack+store", *_duel(repeat, ops, lambda: baseline_pack(prompt, path), lambda: satchel_pack(host, store, prompt))))
-    print(_row("pack only (no store; vs dumpd)", *_duel(
-        repeat, ops,
+    print(_row("pack+store", *duel(repeat, lambda: baseline_pack(prompt, path), lambda: satchel_pack(host, store, prompt), ops=ops)))
+    print(_row("pack only (no store; vs dumpd)", *duel(
+        repeat,
         lambda: json.dumps(dumpd(prompt), indent=2, ensure_ascii=False),
         lambda: host.pack(prompt, "prompt", "prompt", {}).clear(),
+        ops=ops,
     )))
-    print(_row("load+verify", *_duel(
-        repeat, ops, lambda: baseline_load(path, allowed), lambda: satchel_load(host, store, record.uri, obj_type)
+    print(_row("load+verify", *duel(
+        repeat, lambda: baseline_load(path, allowed), lambda: satchel_load(host, store, record.uri, obj_type), ops=ops
     )))
 
 
@@ -158,8 +123,8 @@ def measure_few_shot(host: Any, store: Any, repeat: int, ops: int) -> None:
     prompt = large_chat(True)
     record = satchel_pack(host, store, prompt)
     assert satchel_load(host, store, record.uri, type(prompt)) == prompt
-    packing = _duel(repeat, ops, lambda: None, lambda: satchel_pack(host, store, prompt))[1]
-    loading = _duel(repeat, ops, lambda: None, lambda: satchel_load(host, store, record.uri, type(prompt)))[1]
+    packing = duel(repeat, lambda: None, lambda: satchel_pack(host, store, prompt), ops=ops)[1]
+    loading = duel(repeat, lambda: None, lambda: satchel_load(host, store, record.uri, type(prompt)), ops=ops)[1]
     print("-- 200 messages + 50-example few-shot (no baseline: dumpd cannot serialise few-shot templates)")
     print(f"{'pack+store':<34} {'-':>10} {packing * 1e3:>10.3f}")
     print(f"{'load+verify':<34} {'-':>10} {loading * 1e3:>10.3f}")
@@ -175,7 +140,7 @@ def main() -> None:
 
     from satchel.store import Store
 
-    host = _host()
+    host = plugin_host("langchain")
     workdir = tempfile.mkdtemp(prefix="bench-langchain-", dir=os.getcwd())
     try:
         store = Store(os.path.join(workdir, "store"))

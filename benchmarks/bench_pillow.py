@@ -15,40 +15,29 @@ noise); one pixel changes before every operation, so every write stores new cont
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import resource
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable
 from typing import Any
 
-PROJECT = "bench"
+from harness import (
+    add_peak_child_arguments,
+    duel,
+    max_rss,
+    pack_and_log,
+    plugin_host,
+    run_peak_child,
+    sha256_file,
+    unpack_artifact,
+)
+
 # name: (log hint artifact type, packing options, Pillow format, Pillow save arguments, extension)
 CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any], str]] = {
     "png file": ("file", {"format": "png"}, "PNG", {}, "png"),
     "jpeg file (q95, 4:4:4)": ("file", {"format": "jpeg"}, "JPEG", {"quality": 95, "subsampling": "4:4:4"}, "jpg"),
     "plot (png + preview)": ("plot", {}, "PNG", {}, "png"),
 }
-
-
-def _sha256_file(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _host() -> Any:
-    from satchel.plugins import PluginHost
-
-    host = PluginHost()
-    host.ensure_loaded()
-    if "pillow" not in host.names:
-        sys.exit("satchel-pillow is not installed: pip install -e plugins/pillow")
-    return host
 
 
 def photo(side: int) -> Any:
@@ -60,49 +49,31 @@ def photo(side: int) -> Any:
     return Image.blend(ramps, Image.effect_noise(size, 40).convert("RGB"), 0.25)
 
 
-def _duel(repeat: int, baseline: Callable[[], Any], mine: Callable[[], Any], before: Callable[[int], None]) -> tuple[float, float]:
-    """Best-of-N seconds of two operations, run alternately; ``before(i)`` runs untimed first."""
-    best = [float("inf"), float("inf")]
-    for index in range(repeat):
-        for which, run in enumerate((baseline, mine)):
-            before(index * 2 + which)
-            start = time.perf_counter()
-            run()
-            best[which] = min(best[which], time.perf_counter() - start)
-    return best[0], best[1]
-
-
 # -- the operations measured -----------------------------------------------------------------------
 
 
 def baseline_pack(img: Any, path: str, pil_format: str, params: dict[str, Any]) -> str:
     img.save(path, format=pil_format, **params)
-    return _sha256_file(path)
+    return sha256_file(path)
 
 
 def baseline_load(path: str) -> Any:
     from PIL import Image
 
-    _sha256_file(path)
+    sha256_file(path)
     img = Image.open(path)
     img.load()
     return img
 
 
 def satchel_pack(host: Any, store: Any, img: Any, artifact_type: str, options: dict[str, Any]) -> Any:
-    from satchel.storing import log_packed, staging
-
-    with staging(store):
-        packed = host.pack(img, "img", artifact_type, options)
-    return log_packed(store, PROJECT, packed)
+    return pack_and_log(host, store, img, "img", artifact_type, options)
 
 
 def satchel_load(host: Any, store: Any, uri: str) -> Any:
     from PIL import Image
 
-    from satchel.storing import unpack_record
-
-    return unpack_record(store, store.get_artifact(uri), Image.Image, host=host)
+    return unpack_artifact(host, store, uri, Image.Image)
 
 
 # -- peak memory, one fresh subprocess per measurement ---------------------------------------------
@@ -138,22 +109,18 @@ def _peak_child(mode: str, case: str, side: int, workdir: str, uri: str | None) 
         if mode == "baseline-pack":
             baseline_pack(img, path, pil_format, params)
         elif mode == "pack":
-            out["uri"] = satchel_pack(_host(), store, img, artifact_type, options).uri
+            out["uri"] = satchel_pack(plugin_host("pillow"), store, img, artifact_type, options).uri
     elif mode == "baseline-load":
         assert baseline_load(path).size == (side, side)
     elif mode == "load":
         assert uri is not None
-        assert satchel_load(_host(), store, uri).size == (side, side)
-    out["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+        assert satchel_load(plugin_host("pillow"), store, uri).size == (side, side)
+    out["peak"] = max_rss()
     print(json.dumps(out))
 
 
 def _peak(mode: str, case: str, side: int, workdir: str, uri: str | None = None) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--peak-child", mode, "--case", case, "--side", str(side), "--workdir", workdir]
-    if uri is not None:
-        command += ["--uri", uri]
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return run_peak_child(__file__, mode, "--case", case, "--side", str(side), "--workdir", workdir, uri=uri)
 
 
 def _measure(case: str, host: Any, store: Any, img: Any, workdir: str, repeat: int) -> list[tuple[str, float, float, int]]:
@@ -164,15 +131,15 @@ def _measure(case: str, host: Any, store: Any, img: Any, workdir: str, repeat: i
     def touch(i: int) -> None:  # new content every time, so the store cannot skip a duplicate
         img.putpixel((i % img.size[0], 0), (i % 256, 0, 0))
 
-    base_pack, mine_pack = _duel(
+    base_pack, mine_pack = duel(
         repeat, lambda: baseline_pack(img, path, pil_format, params),
-        lambda: satchel_pack(host, store, img, artifact_type, options), touch,
+        lambda: satchel_pack(host, store, img, artifact_type, options), before=touch,
     )
     uri = satchel_pack(host, store, img, artifact_type, options).uri
     baseline_pack(img, path, pil_format, params)
     loaded = satchel_load(host, store, uri)
     assert (loaded.size, loaded.mode) == (img.size, img.mode)
-    base_load, mine_load = _duel(repeat, lambda: baseline_load(path), lambda: satchel_load(host, store, uri), lambda i: None)
+    base_load, mine_load = duel(repeat, lambda: baseline_load(path), lambda: satchel_load(host, store, uri))
     size = os.path.getsize(path)
     return [(f"{case}: pack+store", base_pack, mine_pack, size), (f"{case}: load+verify", base_load, mine_load, size)]
 
@@ -185,11 +152,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a 1024x1024 image, best of 3")
     parser.add_argument("--repeat", type=int, default=None, help="best of N timings (default 5, --quick 3; at least 3)")
     parser.add_argument("--peak", action="store_true", help="also measure peak RSS in fresh subprocesses")
-    parser.add_argument("--peak-child", help=argparse.SUPPRESS)
+    add_peak_child_arguments(parser)
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--side", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
-    parser.add_argument("--uri", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peak_child:
         _peak_child(args.peak_child, args.case, args.side, args.workdir, args.uri)
@@ -199,7 +164,7 @@ def main() -> None:
 
     side = 1024 if args.quick else 4096
     repeat = max(3, args.repeat or (3 if args.quick else 5))
-    host = _host()
+    host = plugin_host("pillow")
     workdir = tempfile.mkdtemp(prefix="bench-pillow-", dir=os.getcwd())  # same filesystem as the store
     try:
         # Peak memory first, while this process is still small: a child started by fork/vfork + exec

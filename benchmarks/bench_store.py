@@ -21,13 +21,13 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import MIB, reset_peak, sha256_file, status_kib
 from satchel import serde
 from satchel.artifacts import ArtifactRecord, FileEntry, FileSource
 from satchel.store import Store, new_uid
 from satchel.store.hashing import manifest_hash
 from satchel.store.paths import metadata_path, ref_path
 
-MIB = 1 << 20
 Row = tuple[str, str, str, str]  # what, satchel, baseline, ratio / target
 
 
@@ -42,28 +42,9 @@ def write_file(path: Path, payload: bytes | bytearray) -> None:
         handle.write(payload)
 
 
-def rss_peak_reset() -> bool:
-    """Reset the kernel's peak-RSS counter for this process (Linux); False where unsupported."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def rss_kib(field: str) -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def baseline_store(path: Path, payload: bytearray) -> None:
     write_file(path, payload)
-    with open(path, "rb") as handle:
-        hashlib.file_digest(handle, "sha256").hexdigest()
+    sha256_file(path)
 
 
 def satchel_store(store: Store, path: Path, payload: bytearray, *, key: str = "payload",
@@ -103,12 +84,12 @@ def measure_memory(store: Store, path: Path, payload: bytearray) -> tuple[int, i
     payload[16:24] = b"memory!!"
     write_file(path, payload)
     tracemalloc.start()
-    has_rss = rss_peak_reset()
-    before = rss_kib("VmRSS")
+    has_rss = reset_peak()
+    before = status_kib("VmRSS")
     satchel_store(store, path, payload, key="memory")
     peak_python = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    peak_rss = (rss_kib("VmHWM") - before) * 1024 if has_rss else -1
+    peak_rss = (status_kib("VmHWM") - before) * 1024 if has_rss else -1
     path.unlink()
     return peak_python, peak_rss
 
