@@ -36,7 +36,7 @@ from satchel.packager import Packager
 from satchel.plugins import PluginHost
 from satchel.typeref import type_name
 
-__all__ = ["PackagerContract", "isolated_host", "json_values", "load_hypothesis_profile"]
+__all__ = ["EntryPointContract", "PackagerContract", "isolated_host", "json_values", "load_hypothesis_profile"]
 
 PROFILE_ENV = "SATCHEL_HYPOTHESIS_PROFILE"
 
@@ -387,3 +387,41 @@ class PackagerContract:
             assert record.artifact_type == artifact_type
 
         check()
+
+
+class EntryPointContract:
+    """What every plugin distribution proves from a real install; subclass it as ``Test…``.
+
+    Set ``distribution`` (e.g. ``"satchel-pillow"``), ``entry_points`` ({name: "module:Class"}) and
+    ``heavy_modules`` (the libraries discovery and listing must not import, e.g. ``("PIL",)``).
+    """
+
+    distribution: ClassVar[str]
+    entry_points: ClassVar[Mapping[str, str]]
+    heavy_modules: ClassVar[Sequence[str]] = ()
+
+    def test_entry_points_are_declared_by_the_installed_distribution(self) -> None:
+        from importlib.metadata import entry_points
+
+        found = {ep.name: ep for ep in entry_points(group="satchel") if ep.name in self.entry_points}
+        assert dict(self.entry_points) == {name: ep.value for name, ep in found.items()}
+        assert {self.distribution} == {ep.dist.metadata["Name"] for ep in found.values() if ep.dist is not None}
+
+    def test_real_discovery_loads_them_from_the_distribution(self) -> None:
+        host = PluginHost()
+        infos = {info.name: info for info in host.infos()}
+        for name in self.entry_points:
+            assert (self.distribution, None) == (infos[name].distribution, infos[name].error)
+            assert "entry point" == infos[name].source
+
+    def test_discovery_and_listing_import_no_heavy_library(self) -> None:
+        import subprocess
+        import sys
+
+        code = (
+            "import sys, satchel.plugins as p; h = p.PluginHost(); h.ensure_loaded(); h.infos(); "
+            f"print(sorted(set(h.names) & set({sorted(self.entry_points)!r}))); "
+            f"print([m for m in {list(self.heavy_modules)!r} if m in sys.modules])"
+        )
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert [repr(sorted(self.entry_points)), "[]"] == output.strip().splitlines()

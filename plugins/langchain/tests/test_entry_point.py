@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from importlib.metadata import entry_points
-
 from satchel.plugins import PluginHost
-
-EXPECTED = {
-    "langchain": "satchel_langchain:LangChainPackager",
-    "langchain-decline": "satchel_langchain:LangChainDeclinePackager",
-}
+from satchel.testing import EntryPointContract
 
 
-def test_entry_points_are_declared() -> None:
-    found = {ep.name: ep.value for ep in entry_points(group="satchel") if ep.name in EXPECTED}
-    assert found == EXPECTED
+class TestEntryPoints(EntryPointContract):
+    distribution = "satchel-langchain"
+    entry_points = {
+        "langchain": "satchel_langchain:LangChainPackager",
+        "langchain-decline": "satchel_langchain:LangChainDeclinePackager",
+    }
+    heavy_modules = ("langchain_core",)
 
 
 def test_real_discovery_lists_and_selects_the_plugins() -> None:
@@ -34,13 +30,3 @@ def test_real_discovery_lists_and_selects_the_plugins() -> None:
     assert host.select_packer(ChatPromptTemplate).name == "langchain"
     assert host.select_packer(RunnableLambda).name == "langchain-decline"
     assert host.select_packer(RunnableLambda, "object").name == "pickle"
-
-
-def test_discovery_does_not_import_langchain() -> None:
-    code = (
-        "import satchel.plugins as p, sys; h = p.PluginHost(); h.ensure_loaded(); "
-        "assert {'langchain', 'langchain-decline'} <= set(h.names), h.names; "
-        "assert 'langchain_core' not in sys.modules, 'langchain_core was imported'; "
-        "h.infos(); assert 'langchain_core' not in sys.modules, 'listing imported langchain_core'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)

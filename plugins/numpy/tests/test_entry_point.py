@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from importlib.metadata import entry_points
-
 import numpy as np
 
 from satchel.plugins import PluginHost
+from satchel.testing import EntryPointContract
 
 ENTRY_POINTS = {
     "numpy": "satchel_numpy:NumpyArrayPackager",
@@ -16,12 +13,10 @@ ENTRY_POINTS = {
 }
 
 
-def test_entry_points_are_declared_by_the_installed_distribution() -> None:
-    found = {ep.name: ep for ep in entry_points(group="satchel") if ep.name in ENTRY_POINTS}
-    assert {name: ep.value for name, ep in found.items()} == ENTRY_POINTS
-    for ep in found.values():
-        assert ep.dist is not None
-        assert ep.dist.metadata["Name"] == "satchel-numpy"
+class TestEntryPoints(EntryPointContract):
+    distribution = "satchel-numpy"
+    entry_points = ENTRY_POINTS
+    heavy_modules = ("numpy",)
 
 
 def test_real_discovery_lists_and_selects_both_packagers() -> None:
@@ -37,13 +32,3 @@ def test_real_discovery_lists_and_selects_both_packagers() -> None:
     assert host.select_packer(np.ndarray, "file").name == "numpy"
     packed = host.pack(np.arange(3), "x")
     assert (packed.producer.plugin, packed.producer.distribution) == ("numpy", "satchel-numpy")
-
-
-def test_discovery_does_not_import_numpy() -> None:
-    code = (
-        "import satchel.plugins as p, sys; h = p.PluginHost(); h.ensure_loaded(); "
-        "assert {'numpy', 'numpy-scalars'} <= set(h.names), h.names; "
-        "h.infos(); "
-        "assert 'numpy' not in sys.modules, 'discovery imported numpy'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
