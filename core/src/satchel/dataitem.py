@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,13 @@ if TYPE_CHECKING:
     from satchel.packed import Packed
 
 __all__ = ["DataItem"]
+
+
+def _private_dir(owner: object) -> str:
+    """A temporary directory removed when ``owner`` is garbage-collected (or at exit)."""
+    path = tempfile.mkdtemp(prefix="satchel-item-")
+    weakref.finalize(owner, shutil.rmtree, path, True)
+    return path
 
 
 class DataItem:
@@ -81,7 +89,7 @@ class DataItem:
         sources = list(artifact.iter_files())
 
         def materialize() -> str:
-            root = directory or tempfile.mkdtemp(prefix="satchel-item-")
+            root = directory or _private_dir(item)
             for source in sources:
                 target = os.path.join(root, *source.name.split("/"))
                 os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -92,13 +100,14 @@ class DataItem:
                         handle.write(source.data or b"")
             return root
 
-        return cls(
+        item = cls(
             artifact.key,
             kind=artifact.kind,
             file_names=[s.name for s in sources],
             materialize=materialize,
             artifact_type=packed.artifact_type,
         )
+        return item
 
     @classmethod
     def from_local_path(cls, path: str | os.PathLike[str], key: str | None = None) -> DataItem:
