@@ -151,3 +151,13 @@ def test_value_based_default_artifact_type() -> None:
 
     host = isolated_host(Sized)
     assert ("result", "file") == (host.pack(Doc("short"), "d").artifact_type, host.pack(Doc("x" * 100), "d").artifact_type)
+
+
+def test_a_missing_library_named_in_requires_is_reported_by_the_listing() -> None:
+    class NeedsALibrary(Packager):
+        PACKABLE_OBJECT_TYPE = "no_such_library_xyz.Thing"
+        REQUIRES = {"no_such_library_xyz": "no-such-library"}
+
+    host = isolated_host(("needs-lib", NeedsALibrary))
+    (info,) = [i for i in host.infos() if i.name == "needs-lib"]
+    assert "missing dependency: no-such-library (pip install no-such-library)" == info.error

@@ -393,12 +393,19 @@ class EntryPointContract:
     """What every plugin distribution proves from a real install; subclass it as ``Test…``.
 
     Set ``distribution`` (e.g. ``"satchel-pillow"``), ``entry_points`` ({name: "module:Class"}) and
-    ``heavy_modules`` (the libraries discovery and listing must not import, e.g. ``("PIL",)``).
+    ``heavy_modules`` (the libraries discovery and listing must not import, e.g. ``("PIL",)``;
+    with them hidden, each plugin must report them as a missing dependency via ``REQUIRES``).
     """
 
     distribution: ClassVar[str]
     entry_points: ClassVar[Mapping[str, str]]
     heavy_modules: ClassVar[Sequence[str]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.heavy_modules:
+            # A plugin that needs no library beyond satchel has no missing dependency to report.
+            cls.test_a_missing_library_is_reported_instead_of_crashing = None  # type: ignore[assignment,method-assign]
 
     def test_entry_points_are_declared_by_the_installed_distribution(self) -> None:
         from importlib.metadata import entry_points
@@ -425,3 +432,23 @@ class EntryPointContract:
         )
         output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
         assert [repr(sorted(self.entry_points)), "[]"] == output.strip().splitlines()
+
+    def test_a_missing_library_is_reported_instead_of_crashing(self) -> None:
+        """With the heavy libraries absent, the plugins still load and say what to install."""
+        import json
+        import subprocess
+        import sys
+
+        code = (
+            "import json, sys\n"
+            f"for name in {list(self.heavy_modules)!r}:\n"
+            "    sys.modules[name] = None  # as if it were not installed\n"
+            "import satchel.plugins as p\n"
+            "infos = {i.name: i.error for i in p.PluginHost().infos()}\n"
+            f"print(json.dumps({{n: infos.get(n) for n in {sorted(self.entry_points)!r}}}))\n"
+        )
+        output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        errors = json.loads(output.strip().splitlines()[-1])
+        for name in self.entry_points:
+            assert "missing dependency" in (errors[name] or ""), (name, errors[name])
+            assert "pip install" in errors[name]
