@@ -321,51 +321,65 @@ class Project:
         return {name: self._resolve(name, value, hints.get(name), allowed) for name, value in inputs.items()}
 
     def _resolve(self, name: str, value: Any, hint: Any, allowed: bool) -> Any:
-        from satchel.dataitem import DataItem
-        from satchel.plugins import get_host
-        from satchel.storing import unpack_record
         from satchel.typehints import unwrap_hint
         from satchel.uri import is_store_uri
 
         hint, _optional = unwrap_hint(hint)
-        origin = typing.get_origin(hint)
         args = typing.get_args(hint)
         if value is None:
             return None
         if isinstance(value, (list, tuple)):
-            item_hint = args[0] if args and origin in (list, tuple, set, frozenset, Sequence, typing.Sequence) else None
+            sequence = typing.get_origin(hint) in (list, tuple, set, frozenset, Sequence)
+            item_hint = args[0] if args and sequence else None
             return type(value)(self._resolve(name, v, item_hint, allowed) for v in value)
         if isinstance(value, Mapping):
             item_hint = args[1] if len(args) == 2 else None
             return {k: self._resolve(name, v, item_hint, allowed) for k, v in value.items()}
-        candidates = [a for a in args if isinstance(a, type)] if origin in (typing.Union,) else ([hint] if isinstance(hint, type) else [])
+        candidates = _candidate_types(hint)
         if is_store_uri(value):
-            record = self.store.get_artifact(value)
-            if DataItem in candidates:
-                return self.store.data_item(record)
-            obj_type = candidates[0] if candidates else None
-            return unpack_record(self.store, record, obj_type, allow_pickle=allowed)
+            return self._from_uri(value, candidates, allowed)
         if isinstance(value, (str, os.PathLike)) and candidates and not any(c in (str, os.PathLike) for c in candidates):
-            path = os.fspath(value)
-            for candidate in candidates:
-                if issubclass(candidate, pathlib.PurePath):
-                    return candidate(path)  # a path hint takes the local path as it is
-            if not os.path.exists(path):
-                raise SatchelError(
-                    f"input {name!r}: {path!r} is neither a store:// URI nor an existing local path; "
-                    "give a URI from `satchel artifacts` or a file that exists"
-                )
-            item = DataItem.from_local_path(path)
-            if DataItem in candidates:
-                return item
-            from satchel.errors import PackagerNotFoundError
+            return self._from_path(name, os.fspath(value), candidates, allowed)
+        return value  # a plain value: passed as it is
 
-            last: Exception | None = None
-            for candidate in candidates:
-                try:
-                    return get_host().unpack(item, producer=None, artifact_type=None, obj_type=candidate, allow_pickle=allowed)
-                except PackagerNotFoundError as error:
-                    last = error
-            assert last is not None
-            raise last
-        return value
+    def _from_uri(self, uri: str, candidates: list[type], allowed: bool) -> Any:
+        """A stored artifact, unpacked by the packager that wrote it (or as a DataItem if asked)."""
+        from satchel.dataitem import DataItem
+        from satchel.storing import unpack_record
+
+        record = self.store.get_artifact(uri)
+        if DataItem in candidates:
+            return self.store.data_item(record)
+        return unpack_record(self.store, record, candidates[0] if candidates else None, allow_pickle=allowed)
+
+    def _from_path(self, name: str, path: str, candidates: list[type], allowed: bool) -> Any:
+        """A local file or directory, unpacked by the first candidate type a packager can produce."""
+        from satchel.dataitem import DataItem
+        from satchel.errors import PackagerNotFoundError
+        from satchel.plugins import get_host
+
+        for candidate in candidates:
+            if issubclass(candidate, pathlib.PurePath):
+                return candidate(path)  # a path hint takes the local path as it is
+        if not os.path.exists(path):
+            raise SatchelError(
+                f"input {name!r}: {path!r} is neither a store:// URI nor an existing local path; "
+                "give a URI from `satchel artifacts` or a file that exists"
+            )
+        item = DataItem.from_local_path(path)
+        if DataItem in candidates:
+            return item
+        failures: list[PackagerNotFoundError] = []
+        for candidate in candidates:
+            try:
+                return get_host().unpack(item, producer=None, artifact_type=None, obj_type=candidate, allow_pickle=allowed)
+            except PackagerNotFoundError as error:
+                failures.append(error)
+        raise failures[-1]
+
+
+def _candidate_types(hint: Any) -> list[type]:
+    """The classes a (stripped) hint allows: its members for a union, else the hint if it is a class."""
+    if typing.get_origin(hint) is typing.Union:
+        return [member for member in typing.get_args(hint) if isinstance(member, type)]
+    return [hint] if isinstance(hint, type) else []
