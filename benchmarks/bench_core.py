@@ -58,7 +58,7 @@ def small_results(repeat: int) -> list[tuple[str, str, str, str]]:
     import json
 
     import satchel
-    from satchel.plugins import PluginHost
+    from satchel.host import PluginHost
 
     count = 10_000
     values = list(range(count))

@@ -72,7 +72,7 @@ def duel(
 
 def plugin_host(plugin: str) -> Any:
     """A loaded PluginHost that has ``plugin``; else exit with how to install satchel-<plugin>."""
-    from satchel.plugins import PluginHost
+    from satchel.host import PluginHost
 
     host = PluginHost()
     host.ensure_loaded()
@@ -85,7 +85,7 @@ def pack_and_log(
     host: Any, store: Any, obj: Any, key: str, artifact_type: str | None, options: dict[str, Any]
 ) -> Any:
     """satchel's pack+store: ``host.pack`` inside ``staging(store)``, then ``log_packed``; the record."""
-    from satchel.storing import log_packed, staging
+    from satchel.packing import log_packed, staging
 
     with staging(store):
         packed = host.pack(obj, key, artifact_type, options)
@@ -94,7 +94,7 @@ def pack_and_log(
 
 def unpack_artifact(host: Any, store: Any, uri: str, obj_type: type) -> Any:
     """satchel's load+verify: ``store.get_artifact`` + ``unpack_record``."""
-    from satchel.storing import unpack_record
+    from satchel.unpacking import unpack_record
 
     return unpack_record(store, store.get_artifact(uri), obj_type, host=host)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from satchel.plugins import PluginHost, set_host
+from satchel.host import PluginHost, set_host
 from satchel.testing import isolated_host, load_hypothesis_profile
 
 load_hypothesis_profile()

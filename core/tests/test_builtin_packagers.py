@@ -195,7 +195,7 @@ class Opaque:
 
 
 def test_pickle_fallback_warns_at_pack_time_naming_the_type(host: satchel.PluginHost) -> None:
-    with pytest.warns(UserWarning, match=r"no packager handles test_builtin_packagers\.Opaque, so it is pickled"):
+    with pytest.warns(UserWarning, match=r"test_builtin_packagers\.Opaque is pickled \(no other packager takes it"):
         packed = satchel.pack(Opaque(), "thing")
     assert ("pickle", "object") == (packed.producer.plugin, packed.artifact_type)
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from satchel.errors import LogHintError
-from satchel.hints import LogHint, format_log_hint, parse_log_hint
+from satchel.loghints import LogHint, format_log_hint, parse_log_hint
 from satchel.names import NAME_PATTERN, is_valid_name
 
 # -- Every form ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from satchel import Artifact, Packager, PlotArtifact
 from satchel.dataitem import DataItem
 from satchel.errors import PackagerNotFoundError, UnpackingError
+from satchel.packagers.pickle import PicklePackager
 from satchel.testing import isolated_host
 
 
@@ -45,7 +46,7 @@ def test_an_unpacking_instruction_without_a_default_is_rejected() -> None:
 
 
 def test_the_default_artifact_type_must_be_one_the_class_packs() -> None:
-    with pytest.raises(TypeError, match=r"DEFAULT_PACKING_ARTIFACT_TYPE is 'plot', but the class packs only \['file', 'object', 'result'\]"):
+    with pytest.raises(TypeError, match=r"DEFAULT_PACKING_ARTIFACT_TYPE is 'plot', but the class packs only \['file', 'result'\]"):
 
         class Bad(Packager):
             PACKABLE_OBJECT_TYPE = Doc
@@ -56,7 +57,7 @@ def test_the_default_artifact_type_must_be_one_the_class_packs() -> None:
 
 
 def test_priority_outside_one_to_ten_is_rejected() -> None:
-    with pytest.raises(TypeError, match="PRIORITY is 0; use an integer from 1"):
+    with pytest.raises(TypeError, match="PRIORITY: priority 0 is not on the scale; use an integer from 1"):
 
         class Bad(Packager):
             PACKABLE_OBJECT_TYPE = Doc
@@ -83,7 +84,7 @@ class PackOnly(Packager):
 
 def test_pack_only_types_pack_but_do_not_unpack() -> None:
     packager = PackOnly()
-    assert (["file", "object", "plot", "result"], ["object", "result"]) == (
+    assert (["file", "plot", "result"], ["result"]) == (
         packager.packing_artifact_types, packager.unpacking_artifact_types,
     )
     host = isolated_host(PackOnly)
@@ -91,7 +92,7 @@ def test_pack_only_types_pack_but_do_not_unpack() -> None:
     assert ("plot", b"hi", "doc") == (packed.artifact_type, packed.artifact.body, packed.artifact.title)
     packed = host.pack(Doc("hi"), "doc", "file", {"format": "md"})
     assert {"format": "md"} == packed.instructions
-    with pytest.raises(UnpackingError, match=r"cannot unpack artifact 'doc' of type 'file'; it unpacks \['object', 'result'\]"):
+    with pytest.raises(UnpackingError, match=r"cannot unpack artifact 'doc' of type 'file'; it unpacks \['result'\]"):
         host.unpack(DataItem.from_packed(packed), producer=packed.producer, artifact_type="file")
     folder = os.path.dirname(packed.artifact.src_path)
     packed.clear()
@@ -129,10 +130,11 @@ def test_unpack_only_types_unpack_but_are_never_written(tmp_path: Any) -> None:
     assert Doc("new") == host.unpack(DataItem.from_packed(packed), producer=packed.producer, artifact_type=packed.artifact_type)
 
 
-def test_result_is_always_packable_and_object_always_both_ways() -> None:
+def test_result_is_always_packable_and_object_only_by_the_pickle_packager() -> None:
     packager = UnpackOnly()
-    assert {"result", "object"} <= set(packager.packing_artifact_types)
-    assert "object" in packager.unpacking_artifact_types
+    assert "result" in packager.packing_artifact_types
+    assert "object" not in packager.packing_artifact_types + packager.unpacking_artifact_types
+    assert "object" in PicklePackager().packing_artifact_types
 
 
 def test_value_based_default_artifact_type() -> None:

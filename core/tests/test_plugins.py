@@ -16,7 +16,7 @@ from satchel.artifacts import Producer
 from satchel.dataitem import DataItem
 from satchel.entrypoints import FoundEntryPoint
 from satchel.errors import PackagerNotFoundError, PluginLoadError, UnknownPackingKwargError, UnpackingError
-from satchel.plugins import PluginHost, PluginLoadWarning
+from satchel.host import PluginHost, PluginLoadWarning
 from satchel.testing import isolated_host
 
 HERE = Path(__file__).parent
@@ -29,7 +29,7 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Any:
 
     def install(**targets: str) -> None:
         points = [FoundEntryPoint(name, value, None, None) for name, value in targets.items()]
-        monkeypatch.setattr("satchel.plugins._entry_points", lambda: sorted(points, key=lambda p: p.name))
+        monkeypatch.setattr("satchel.host._entry_points", lambda: sorted(points, key=lambda p: p.name))
 
     return install
 
@@ -157,10 +157,13 @@ def test_disabled_plugins_are_not_even_imported(fake_entry_points: Any, monkeypa
     assert "good" not in host.names
 
 
-def test_a_misspelt_hook_fails_loudly(fake_entry_points: Any) -> None:
-    fake_entry_points(misspelt="fake_plugins.misspelt")
-    with pytest.raises(pluggy.PluginValidationError, match="satchel_can_pak"):
-        PluginHost().ensure_loaded()
+def test_a_misspelt_hook_is_reported_naming_it_and_the_plugin_is_skipped(fake_entry_points: Any) -> None:
+    fake_entry_points(misspelt="fake_plugins.misspelt", good="fake_plugins.good:WidgetPackager")
+    host = PluginHost()
+    with pytest.warns(PluginLoadWarning, match="unknown hook 'satchel_can_pak'"):
+        host.ensure_loaded()
+    assert "misspelt" not in host.names and "good" in host.names
+    assert "satchel_can_pak" in host.failures["misspelt"].error
 
 
 def test_dotted_type_names_are_resolved_only_once_their_module_is_imported(fake_entry_points: Any) -> None:

@@ -21,15 +21,16 @@ if TYPE_CHECKING:
         PromptArtifact,
     )
     from satchel.dataitem import DataItem
-    from satchel.hints import LogHint, format_log_hint, parse_log_hint
+    from satchel.loghints import LogHint, format_log_hint, parse_log_hint
     from satchel.hookspecs import hookimpl, hookspec
-    from satchel.packager import Packager, PickleFallbackWarning
-    from satchel.packed import Packed
+    from satchel.answers import Offer, PackagerInfo
+    from satchel.packagers.base import Packager
+    from satchel.packagers.pickle import PickleFallbackWarning
+    from satchel.artifacts import Packed
     from satchel.packing import explain, pack, pack_outputs
-    from satchel.plugins import PluginHost, PluginLoadWarning, get_host
-    from satchel.project import Project, get_or_create_project
-    from satchel.reports import PackagerInfo
-    from satchel.runs import Run, handler
+    from satchel.host import PluginHost, PluginLoadWarning, get_host
+    from satchel.project import Project, get_or_create_project, handler
+    from satchel.runs import Run
     from satchel.store import Store
     from satchel.uri import ArtifactURI, parse_uri
 
@@ -45,6 +46,7 @@ __all__ = [
     "LogHint",
     "ModelArtifact",
     "ObjectArtifact",
+    "Offer",
     "Packager",
     "PackagerInfo",
     "Packed",
@@ -73,13 +75,14 @@ __all__ = [
 # Public names live in small modules, imported on first use so `import satchel` stays cheap.
 _LAZY = {
     "hookimpl": "satchel.hookspecs", "hookspec": "satchel.hookspecs",
-    "Packager": "satchel.packager", "PickleFallbackWarning": "satchel.packager",
-    "PluginLoadWarning": "satchel.plugins", "Packed": "satchel.packed", "DataItem": "satchel.dataitem",
-    "LogHint": "satchel.hints", "parse_log_hint": "satchel.hints", "format_log_hint": "satchel.hints",
+    "Packager": "satchel.packagers.base", "PickleFallbackWarning": "satchel.packagers.pickle",
+    "Offer": "satchel.answers",
+    "PluginLoadWarning": "satchel.host", "Packed": "satchel.artifacts", "DataItem": "satchel.dataitem",
+    "LogHint": "satchel.loghints", "parse_log_hint": "satchel.loghints", "format_log_hint": "satchel.loghints",
     "explain": "satchel.packing", "pack": "satchel.packing", "pack_outputs": "satchel.packing",
-    "PackagerInfo": "satchel.reports", "PluginHost": "satchel.plugins", "get_host": "satchel.plugins",
+    "PackagerInfo": "satchel.answers", "PluginHost": "satchel.host", "get_host": "satchel.host",
     "Project": "satchel.project", "get_or_create_project": "satchel.project",
-    "Run": "satchel.runs", "handler": "satchel.runs",
+    "Run": "satchel.runs", "handler": "satchel.project",
     "Store": "satchel.store", "ArtifactURI": "satchel.uri", "parse_uri": "satchel.uri",
     **{
         name: "satchel.artifacts"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
-    from satchel.packed import Packed
+    from satchel.artifacts import Packed
 
 __all__ = ["DataItem"]
 

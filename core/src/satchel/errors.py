@@ -11,6 +11,7 @@ __all__ = [
     "PackagerNotFoundError",
     "PackingError",
     "PickleNotAllowedError",
+    "PickleRequested",
     "PluginLoadError",
     "RunError",
     "SatchelError",
@@ -81,3 +82,9 @@ class InvalidURIError(StoreError, ValueError):
 
 class RunError(SatchelError):
     """A run could not start, or its handler raised (the run record keeps the traceback)."""
+
+
+class PickleRequested(Exception):  # noqa: N818 - a packager's answer to the host, never shown to users
+    """Raised by a packager that chose, by value, to have an object pickled (a dict holding an image):
+    the host hands the object to the one pickle packager, so every pickle is made, and warned
+    about, in one place."""

@@ -1,19 +1,25 @@
-"""Pack one object by its log hint, and explain which packager would: the functions behind ``satchel.pack``."""
+"""Pack objects by their log hints, explain which packager would, and store what was packed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from satchel.errors import PackingError
-from satchel.hints import LogHint, parse_log_hint
-from satchel.packed import Packed
-from satchel.plugins import PluginHost, get_host
+from satchel.loghints import LogHint, parse_log_hint
+from satchel.callcontext import pickling_forbidden, staging_directory
+from satchel.artifacts import Packed
+from satchel.host import PluginHost, get_host
 
 if TYPE_CHECKING:
-    from satchel.reports import Explanation
+    from satchel.artifacts import ArtifactRecord
+    from satchel.scope import Scope
+    from satchel.store import Store
+    from satchel.diagnostics import Explanation
 
-__all__ = ["explain", "pack", "pack_outputs", "unbundle"]
+__all__ = ["explain", "log_packed", "pack", "pack_for", "pack_outputs", "staging", "unbundle"]
 
 
 def unbundle(obj: Any, hint: LogHint) -> list[tuple[str, Any]]:
@@ -46,11 +52,80 @@ def pack_outputs(obj: Any, hint: str | Mapping[str, Any] | LogHint, *, host: Plu
     """Pack one output, unbundling it into one artifact per item for a ``*key`` hint."""
     parsed = parse_log_hint(hint)
     active = host or get_host()
-    if not parsed.unbundle:
-        return [active.pack(obj, parsed.key, parsed.artifact_type, parsed.options)]
-    return [active.pack(item, key, parsed.artifact_type, parsed.options) for key, item in unbundle(obj, parsed)]
+    pairs = unbundle(obj, parsed) if parsed.unbundle else [(parsed.key, obj)]
+    return [active.pack(item, key, parsed.artifact_type, parsed.options) for key, item in pairs]
+
+
+def pack_for(scope: Scope, obj: Any, hint: str | Mapping[str, Any] | LogHint) -> list[Packed]:
+    """Pack one output for a project: with its plugins, its pickle policy, staged on its store."""
+    token = pickling_forbidden().set(scope.forbid_pickle)
+    try:
+        with staging(scope.store):
+            return pack_outputs(obj, hint, host=scope.host)
+    finally:
+        pickling_forbidden().reset(token)
 
 
 def explain(obj: Any, artifact_type: str | None = None, *, host: PluginHost | None = None) -> Explanation:
     """Every packager that could pack ``obj``, its priority, and why it won or lost."""
     return (host or get_host()).explain(obj, artifact_type)
+
+
+@contextmanager
+def staging(store: Store) -> Iterator[None]:
+    """While packing for ``store``, packagers' temporary files go where the store can move them."""
+    directory = store.staging_dir()
+    token = staging_directory().set(directory)
+    try:
+        yield
+    finally:
+        staging_directory().reset(token)
+
+
+def log_packed(
+    store: Store,
+    project: str,
+    packed: Packed,
+    *,
+    run: str | None = None,
+    iteration: int = 0,
+    tags: Sequence[str] = ("latest",),
+    labels: dict[str, str] | None = None,
+) -> ArtifactRecord:
+    """Store a packed artifact (not a result) and clear the packager's temporary files, whatever happens."""
+    artifact = packed.artifact
+    if artifact is None:
+        raise ValueError(f"{packed.key!r} is a result; results are kept in the run record, not the store")
+    try:
+        files = list(artifact.iter_files())
+        return store.log_artifact(
+            project=project,
+            key=packed.key,
+            kind=artifact.kind,
+            files=files,
+            # Hardlinking makes the source share the read-only blob's inode: only for the packager's
+            # own temporary files, never for a file of the caller's that it may edit later.
+            link=all(f.path is None or _is_within(f.path, packed.clearing_paths) for f in files),
+            iteration=iteration,
+            tags=tags,
+            format=artifact.format,
+            artifact_type=packed.artifact_type,
+            object_type=packed.object_type,
+            producer=packed.producer,
+            instructions=packed.instructions,
+            labels={**artifact.labels, **(labels or {})},
+            extra=artifact.extra_metadata(),
+            preview=artifact.preview,
+            run=run,
+        )
+    finally:
+        packed.clear()
+
+
+def _is_within(path: str, roots: Sequence[str]) -> bool:
+    absolute = os.path.abspath(path)
+    for root in roots:
+        top = os.path.abspath(root)
+        if absolute == top or absolute.startswith(top + os.sep):
+            return True
+    return False

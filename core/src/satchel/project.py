@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-import pathlib
 import tomllib
-import typing
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from satchel.errors import PackingError, PluginLoadError, SatchelError
+from satchel.errors import PluginLoadError, SatchelError
+from satchel.host import PluginHost, get_host
+from satchel.loghints import LogHint, parse_log_hint
 from satchel.names import validate_name
+from satchel.packing import log_packed, pack_for
+from satchel.priorities import CUSTOM_PRIORITY, check_priority
+from satchel.runs import Run, RunRecord, execute
+from satchel.scope import Scope
+from satchel.serde import converter, dumps
+from satchel.store import Store
+from satchel.typenames import import_dotted
+from satchel.unpacking import unpack_record
+from satchel.uri import is_store_uri
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
-    from satchel.hints import LogHint
-    from satchel.plugins import PluginHost
-    from satchel.runs import Run
-    from satchel.store import Store
 
 __all__ = [
     "CustomPackagerSpec",
+    "handler",
     "Project",
     "ProjectConfig",
     "StoredArtifact",
@@ -43,7 +51,7 @@ class CustomPackagerSpec:
 
     packager: str
     is_mandatory: bool = False
-    priority: int = 3
+    priority: int = CUSTOM_PRIORITY
 
 
 @attrs.define(kw_only=True)
@@ -87,8 +95,6 @@ _open_stores: dict[str, Store] = {}
 
 
 def _open_store(store: Store | str | os.PathLike[str] | None) -> Store:
-    from satchel.store import Store
-
     if isinstance(store, Store):
         return store
     url = os.fspath(store) if store is not None else default_store_url()
@@ -120,28 +126,25 @@ class StoredArtifact:
         return self.record.uri
 
     def unpack(self, type_hint: Any = None, *, allow_pickle: bool | None = None) -> Any:
-        """The object this artifact holds, unpacked by the packager that wrote it; files verified first."""
-        from satchel.storing import unpack_record
-        from satchel.typehints import unwrap_hint
-
-        hint, _optional = unwrap_hint(type_hint)
-        return unpack_record(
-            self.project.store, self.record, hint if isinstance(hint, type) else None,
-            allow_pickle=self.project.pickle_allowed(allow_pickle),
-        )
+        """The object this artifact holds, as ``type_hint`` asks (a wrong type is an error, never
+        returned); unpacked by the packager that wrote it, files verified first."""
+        scope = self.project.scope(allow_pickle)
+        return unpack_record(scope.store, self.record, type_hint, allow_pickle=scope.allow_pickle, host=scope.host)
 
     def __repr__(self) -> str:
         return f"<StoredArtifact {self.record.uri} kind={self.record.kind} size={self.record.size}>"
 
 
 class Project:
-    """A named set of runs and artifacts in one store."""
+    """A named set of runs and artifacts in one store, with its own configuration and packagers."""
 
     def __init__(self, name: str, store: Store) -> None:
         self.name = name
         self.store = store
         self._config: ProjectConfig | None = None
-        self._prepared: set[str] = set()
+        # The host with this project's custom packagers, and what it was built from.
+        self._host: PluginHost | None = None
+        self._host_basis: tuple[int, tuple[tuple[str, int], ...]] | None = None
 
     def __repr__(self) -> str:
         return f"<Project {self.name} in {self.store.url}>"
@@ -155,8 +158,6 @@ class Project:
     @property
     def config(self) -> ProjectConfig:
         if self._config is None:
-            from satchel.serde import converter
-
             text = self.store.read_document(self._config_path)
             if text is None:
                 self._config = ProjectConfig(name=self.name)
@@ -171,14 +172,12 @@ class Project:
         return self._config
 
     def save_config(self) -> None:
-        from satchel.serde import dumps
-
         self.store.write_document(self._config_path, dumps(self.config).decode("utf-8"))
 
-    def add_custom_packager(self, packager: str, is_mandatory: bool = False, priority: int = 3) -> None:
-        """Use ``module.Class`` as a packager in this project's runs; saved in the project's config."""
-        if not 1 <= priority <= 10:
-            raise ValueError(f"priority {priority!r} is out of range; use 1 (highest) to 10")
+    def add_custom_packager(self, packager: str, is_mandatory: bool = False, priority: int = CUSTOM_PRIORITY) -> None:
+        """Use ``module.Class`` as a packager in this project's runs (and no other project's); saved
+        in the project's config."""
+        check_priority(priority, f"custom packager {packager!r}")
         if "." not in packager and ":" not in packager:
             raise ValueError(f"packager {packager!r} must be a dotted path like 'my_module.MyPackager'")
         specs = [s for s in self.config.custom_packagers if s.packager != packager]
@@ -192,13 +191,6 @@ class Project:
             raise KeyError(f"project {self.name!r} has no custom packager {packager!r}; it has {names}")
         self.config.custom_packagers = [s for s in self.config.custom_packagers if s.packager != packager]
         self.save_config()
-        from satchel.plugins import get_host
-
-        host = get_host()
-        if packager in self._prepared:
-            self._prepared.discard(packager)
-            if packager in host.names:
-                host.unregister(packager)
 
     def set_pickle_policy(self, policy: str) -> None:
         if policy not in PICKLE_POLICIES:
@@ -206,42 +198,46 @@ class Project:
         self.config.pickle_policy = policy
         self.save_config()
 
-    def pickle_allowed(self, explicit: bool | None) -> bool:
-        if explicit is not None:
-            return explicit
-        return self.config.pickle_policy == "allow"
+    # -- What this project's work sees ------------------------------------------------------------
 
-    def prepare_packagers(self) -> None:
-        """Register the project's custom packagers; a mandatory one that fails to import stops here."""
-        from satchel.plugins import get_host
-        from satchel.typeref import import_dotted
+    @property
+    def host(self) -> PluginHost:
+        """The plugin host of this project: core, the installed plugins and its own custom packagers.
 
-        host = get_host()
-        host.ensure_loaded()
-        for spec in self.config.custom_packagers:
-            if spec.packager in self._prepared or spec.packager in host.names:
-                self._prepared.add(spec.packager)
-                continue
+        A mandatory custom packager that fails to import is a PluginLoadError; an optional one is
+        skipped with a warning.
+        """
+        base = get_host()
+        base.ensure_loaded()
+        specs = self.config.custom_packagers
+        if not specs:
+            return base
+        basis = (base.generation, tuple((s.packager, s.priority) for s in specs))
+        if self._host is None or self._host_basis != basis:
+            self._host = base.derive(self._custom_packagers(specs))
+            self._host_basis = basis
+        return self._host
+
+    def _custom_packagers(self, specs: Sequence[CustomPackagerSpec]) -> list[tuple[str, Any, int | None]]:
+        found: list[tuple[str, Any, int | None]] = []
+        for spec in specs:
             try:
-                packager = import_dotted(spec.packager)
-                host.register(packager, name=spec.packager, source="custom", priority=spec.priority)
+                found.append((spec.packager, import_dotted(spec.packager), spec.priority))
             except Exception as error:
                 message = f"custom packager {spec.packager!r} of project {self.name!r} failed to load: {type(error).__name__}: {error}"
                 if spec.is_mandatory:
                     raise PluginLoadError(message + "; it is mandatory, so the handler did not run") from error
-                warnings.warn(message + "; it is optional, so runs go on without it", UserWarning, stacklevel=3)
-                continue
-            self._prepared.add(spec.packager)
+                warnings.warn(message + "; it is optional, so runs go on without it", UserWarning, stacklevel=4)
+        return found
 
-    def check_pickle_policy(self, host: PluginHost, obj: Any, artifact_type: str | None, key: str) -> None:
-        if self.config.pickle_policy != "forbid":
-            return
-        chosen = host.select_packer(type(obj), artifact_type)
-        if artifact_type == "object" or chosen.fallback:
-            raise PackingError(
-                f"{key!r} would be pickled, and project {self.name!r} forbids pickles; install or "
-                "add a packager for this type, or change the project's pickle policy"
-            )
+    def scope(self, allow_pickle: bool | None = None) -> Scope:
+        """What this project's work sees: its store, its host, and the pickle permissions.
+
+        ``allow_pickle`` is the caller's opt-in; None falls back to the project's pickle policy.
+        """
+        policy = self.config.pickle_policy
+        allowed = allow_pickle if allow_pickle is not None else policy == "allow"
+        return Scope(self.name, self.store, self.host, allow_pickle=allowed, forbid_pickle=policy == "forbid")
 
     # -- Runs -------------------------------------------------------------------------------------
 
@@ -257,37 +253,53 @@ class Project:
         raise_on_failure: bool = True,
     ) -> Run:
         """Run ``handler``: inputs (store URIs or local paths) arrive as objects of its type hints,
-        its return value is packed by the ``returns`` log hints, and the run is recorded.
+        params are converted to them, its return value is packed by the ``returns`` log hints, and
+        the run is recorded.
 
         A failing handler raises :class:`~satchel.errors.RunError` after its record, error and
         traceback are saved (``raise_on_failure=False`` returns the failed Run instead).
         """
-        from satchel.runs import execute
-
-        run, _returned = execute(
-            self, handler, params=params, inputs=inputs, returns=returns, name=name,
-            allow_pickle=allow_pickle, raise_on_failure=raise_on_failure,
-        )
+        run, _returned = self._execute(handler, params, inputs, returns, name, allow_pickle, raise_on_failure)
         return run
 
-    def get_run(self, uid: str) -> Run:
-        from satchel.runs import Run, RunRecord
-        from satchel.serde import converter
+    def _execute(
+        self, handler: Callable[..., Any], params: Mapping[str, Any] | None, inputs: Mapping[str, Any] | None,
+        returns: Sequence[str | Mapping[str, Any] | LogHint] | None, name: str | None,
+        allow_pickle: bool | None, raise_on_failure: bool = True,
+    ) -> tuple[Run, Any]:
+        not_started: PluginLoadError | None = None
+        try:
+            scope = self.scope(allow_pickle)
+        except PluginLoadError as error:
+            # Recorded as a failed run; the handler does not run.
+            scope = self._core_scope()
+            not_started = error
+        return execute(
+            scope, handler, params=params, inputs=inputs, returns=returns, name=name,
+            raise_on_failure=raise_on_failure, not_started=not_started,
+        )
 
-        return Run(self, converter.structure(self.store.get_run(self.name, uid), RunRecord))
+    def _core_scope(self) -> Scope:
+        """A scope without the custom packagers, for reading when a mandatory one fails to load."""
+        return Scope(self.name, self.store, get_host(), forbid_pickle=self.config.pickle_policy == "forbid")
+
+    def _reading_scope(self) -> Scope:
+        try:
+            return self.scope()
+        except PluginLoadError:
+            return self._core_scope()
+
+    def get_run(self, uid: str) -> Run:
+        return Run(self._reading_scope(), converter.structure(self.store.get_run(self.name, uid), RunRecord))
 
     def list_runs(self, limit: int | None = None) -> list[Run]:
-        from satchel.runs import Run, RunRecord
-        from satchel.serde import converter
-
-        return [Run(self, converter.structure(data, RunRecord)) for data in self.store.list_runs(self.name, limit=limit)]
+        scope = self._reading_scope()
+        return [Run(scope, converter.structure(data, RunRecord)) for data in self.store.list_runs(self.name, limit=limit)]
 
     # -- Artifacts --------------------------------------------------------------------------------
 
     def get_artifact(self, ref: str) -> StoredArtifact:
         """An artifact by ``store://`` URI, or by key in this project (its ``latest`` version)."""
-        from satchel.uri import is_store_uri
-
         uri = ref if is_store_uri(ref) else f"store://artifacts/{self.name}/{ref}"
         return StoredArtifact(self, self.store.get_artifact(uri))
 
@@ -296,90 +308,45 @@ class Project:
 
     def log(self, obj: Any, hint: str | Mapping[str, Any] | LogHint, *, tags: Sequence[str] = ("latest",)) -> StoredArtifact | Any:
         """Pack ``obj`` by its log hint and store it outside a run; a result is returned as its value."""
-        from satchel.hints import parse_log_hint
-        from satchel.plugins import get_host
-        from satchel.storing import log_packed, staging
-
         parsed = parse_log_hint(hint)
-        host = get_host()
-        self.prepare_packagers()
-        self.check_pickle_policy(host, obj, parsed.artifact_type, parsed.key)
-        with staging(self.store):
-            packed = host.pack(obj, parsed.key, parsed.artifact_type, parsed.options)
+        if parsed.unbundle:
+            raise SatchelError(f"log hint {str(parsed)!r} unbundles into several artifacts; log each item, or use a run")
+        (packed,) = pack_for(self.scope(), obj, parsed)
         if packed.is_result:
             return packed.value
         return StoredArtifact(self, log_packed(self.store, self.name, packed, tags=tags))
 
-    # -- Inputs -----------------------------------------------------------------------------------
 
-    def resolve_inputs(self, function: Callable[..., Any], inputs: Mapping[str, Any], *, allow_pickle: bool | None) -> dict[str, Any]:
-        """Turn each input (store URI, local path, or a list/dict of them) into an object of the type hint."""
-        from satchel.typehints import handler_hints
+def handler(
+    returns: Sequence[str | Mapping[str, Any]] | None = None, *, project: str | None = None, name: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Make plain calls of a function runs: inputs given as ``store://`` URIs arrive unpacked, the
+    outputs are packed by ``returns`` and recorded. The call returns what the function returned;
+    ``fn.last_run`` is the :class:`Run`."""
+    hints = [str(parse_log_hint(h)) for h in (returns or [])]
 
-        hints, _returns = handler_hints(function) if inputs else ({}, None)
-        allowed = self.pickle_allowed(allow_pickle)
-        return {name: self._resolve(name, value, hints.get(name), allowed) for name, value in inputs.items()}
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = inspect.signature(function).bind(*args, **kwargs)
+            inputs = {k: v for k, v in bound.arguments.items() if _has_store_uri(v)}
+            params = {k: v for k, v in bound.arguments.items() if k not in inputs}
+            target = get_or_create_project(project or os.environ.get("SATCHEL_PROJECT", "default"))
+            run, returned = target._execute(function, params, inputs, hints, name, None)
+            wrapper.last_run = run  # type: ignore[attr-defined]
+            return returned
 
-    def _resolve(self, name: str, value: Any, hint: Any, allowed: bool) -> Any:
-        from satchel.typehints import unwrap_hint
-        from satchel.uri import is_store_uri
+        wrapper.__satchel_returns__ = hints  # type: ignore[attr-defined]
+        wrapper.__satchel_handler__ = function  # type: ignore[attr-defined]
+        wrapper.last_run = None  # type: ignore[attr-defined]
+        return wrapper
 
-        hint, _optional = unwrap_hint(hint)
-        args = typing.get_args(hint)
-        if value is None:
-            return None
-        if isinstance(value, (list, tuple)):
-            sequence = typing.get_origin(hint) in (list, tuple, set, frozenset, Sequence)
-            item_hint = args[0] if args and sequence else None
-            return type(value)(self._resolve(name, v, item_hint, allowed) for v in value)
-        if isinstance(value, Mapping):
-            item_hint = args[1] if len(args) == 2 else None
-            return {k: self._resolve(name, v, item_hint, allowed) for k, v in value.items()}
-        candidates = _candidate_types(hint)
-        if is_store_uri(value):
-            return self._from_uri(value, candidates, allowed)
-        if isinstance(value, (str, os.PathLike)) and candidates and not any(c in (str, os.PathLike) for c in candidates):
-            return self._from_path(name, os.fspath(value), candidates, allowed)
-        return value  # a plain value: passed as it is
-
-    def _from_uri(self, uri: str, candidates: list[type], allowed: bool) -> Any:
-        """A stored artifact, unpacked by the packager that wrote it (or as a DataItem if asked)."""
-        from satchel.dataitem import DataItem
-        from satchel.storing import unpack_record
-
-        record = self.store.get_artifact(uri)
-        if DataItem in candidates:
-            return self.store.data_item(record)
-        return unpack_record(self.store, record, candidates[0] if candidates else None, allow_pickle=allowed)
-
-    def _from_path(self, name: str, path: str, candidates: list[type], allowed: bool) -> Any:
-        """A local file or directory, unpacked by the first candidate type a packager can produce."""
-        from satchel.dataitem import DataItem
-        from satchel.errors import PackagerNotFoundError
-        from satchel.plugins import get_host
-
-        for candidate in candidates:
-            if issubclass(candidate, pathlib.PurePath):
-                return candidate(path)  # a path hint takes the local path as it is
-        if not os.path.exists(path):
-            raise SatchelError(
-                f"input {name!r}: {path!r} is neither a store:// URI nor an existing local path; "
-                "give a URI from `satchel artifacts` or a file that exists"
-            )
-        item = DataItem.from_local_path(path)
-        if DataItem in candidates:
-            return item
-        failures: list[PackagerNotFoundError] = []
-        for candidate in candidates:
-            try:
-                return get_host().unpack(item, producer=None, artifact_type=None, obj_type=candidate, allow_pickle=allowed)
-            except PackagerNotFoundError as error:
-                failures.append(error)
-        raise failures[-1]
+    return decorate
 
 
-def _candidate_types(hint: Any) -> list[type]:
-    """The classes a (stripped) hint allows: its members for a union, else the hint if it is a class."""
-    if typing.get_origin(hint) is typing.Union:
-        return [member for member in typing.get_args(hint) if isinstance(member, type)]
-    return [hint] if isinstance(hint, type) else []
+def _has_store_uri(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_has_store_uri(v) for v in value)
+    if isinstance(value, Mapping):
+        return bool(value) and all(_has_store_uri(v) for v in value.values())
+    return is_store_uri(value)

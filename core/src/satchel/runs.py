@@ -1,26 +1,33 @@
-"""Runs: execute a handler, unpack its inputs by type hints, pack its outputs by log hints, record it."""
+"""Runs: execute a handler within a project's scope — inputs unpacked by its type hints, params
+converted to them, outputs packed by log hints — and record what happened."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import inspect
 import os
 import platform
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
+from satchel._version import __version__
+from satchel.artifacts import Producer
 from satchel.errors import PackingError, RunError
-from satchel.hints import LogHint, parse_log_hint
+from satchel.inputs import resolve_inputs
+from satchel.loghints import LogHint, parse_log_hint
 from satchel.names import validate_name
+from satchel.packagers.base import is_json_value
+from satchel.packing import log_packed, pack_for
+from satchel.scope import Scope
+from satchel.serde import converter
+from satchel.signatures import check_arguments, convert_params, handler_name
+from satchel.store.uids import new_uid
+from satchel.unpacking import unpack_record
 
-if TYPE_CHECKING:
-    from satchel.project import Project
-
-__all__ = ["ResultMeta", "Run", "RunRecord", "execute", "handler"]
+__all__ = ["ResultMeta", "Run", "RunRecord", "execute"]
 
 
 @attrs.define(kw_only=True)
@@ -62,18 +69,11 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-def _handler_name(function: Callable[..., Any]) -> str:
-    target = inspect.unwrap(function)
-    module = getattr(target, "__module__", None) or "?"
-    source = getattr(target, "__satchel_source__", None)
-    return source or f"{module}:{getattr(target, '__qualname__', repr(target))}"
-
-
 class Run:
     """A finished run: its record, and its outputs and results as objects on demand."""
 
-    def __init__(self, project: Project, record: RunRecord) -> None:
-        self.project = project
+    def __init__(self, scope: Scope, record: RunRecord) -> None:
+        self.scope = scope
         self.record = record
 
     @property
@@ -105,17 +105,17 @@ class Run:
         value = self.record.results[key]
         if meta is None:
             return value
-        from satchel.artifacts import Producer
-        from satchel.plugins import get_host
-
         producer = Producer(meta.plugin, meta.distribution, meta.version, meta.format_version)
-        return get_host().unpack_result(value, producer=producer, instructions=meta.instructions, key=key)
+        return self.scope.host.unpack_result(value, producer=producer, instructions=meta.instructions, key=key)
 
     def output(self, key: str, type_hint: Any = None, *, allow_pickle: bool | None = None) -> Any:
-        """The object stored as output ``key``, unpacked (its files verified first)."""
+        """The object stored as output ``key``, as ``type_hint`` asks (its files verified first)."""
         if key not in self.record.outputs:
             raise KeyError(f"run {self.uid} has no output {key!r}; it has {sorted(self.record.outputs)}")
-        return self.project.get_artifact(self.record.outputs[key]).unpack(type_hint, allow_pickle=allow_pickle)
+        store = self.scope.store
+        record = store.get_artifact(self.record.outputs[key])
+        allowed = self.scope.allow_pickle if allow_pickle is None else allow_pickle
+        return unpack_record(store, record, type_hint, allow_pickle=allowed, host=self.scope.host)
 
     def __repr__(self) -> str:
         return f"<Run {self.record.name} {self.uid} {self.status} outputs={sorted(self.record.outputs)} results={sorted(self.record.results)}>"
@@ -137,62 +137,60 @@ def _outputs_for(returns: Sequence[LogHint], returned: Any) -> list[tuple[LogHin
 
 
 def execute(
-    project: Project,
+    scope: Scope,
     function: Callable[..., Any],
     *,
     params: Mapping[str, Any] | None,
     inputs: Mapping[str, Any] | None,
     returns: Sequence[str | Mapping[str, Any] | LogHint] | None,
     name: str | None,
-    allow_pickle: bool | None,
     raise_on_failure: bool = True,
+    not_started: BaseException | None = None,
 ) -> tuple[Run, Any]:
-    """Run ``function`` in ``project``; returns the Run and the handler's own return value."""
-    from satchel.plugins import get_host
-    from satchel.store.uids import new_uid
-    from satchel.storing import log_packed, staging
+    """Run ``function`` in ``scope``; returns the Run and the handler's own return value.
 
+    ``not_started`` is a failure found while preparing the scope: the run is recorded as failed
+    with it, and the handler does not run.
+    """
     hints = [parse_log_hint(h) for h in (returns if returns is not None else getattr(function, "__satchel_returns__", ()))]
     # A @handler-decorated function makes each call a run; call the function inside it, once.
     function = getattr(function, "__satchel_handler__", function)
     run_name = validate_name(name or _default_name(function), "run name")
     record = RunRecord(
-        uid=new_uid(), project=project.name, name=run_name, handler=_handler_name(function),
+        uid=new_uid(), project=scope.project, name=run_name, handler=handler_name(function),
         params=_jsonable_params(params or {}), inputs={k: _describe_input(v) for k, v in (inputs or {}).items()},
         returns=[str(h) for h in hints], start=_now(),
     )
-    run = Run(project, record)
+    run = Run(scope, record)
     returned: Any = None
-    store = project.store
-    host = get_host()
     try:
-        project.prepare_packagers()
-        arguments = dict(params or {})
-        arguments.update(project.resolve_inputs(function, inputs or {}, allow_pickle=allow_pickle))
-        _check_arguments(function, arguments)
+        if not_started is not None:
+            raise not_started
+        arguments = convert_params(function, params or {})
+        arguments.update(resolve_inputs(scope, function, inputs or {}))
+        check_arguments(function, arguments)
         returned = function(**arguments)
-        with staging(store):
-            for hint, value in _outputs_for(hints, returned):
-                for packed in _pack_output(host, hint, value, project):
-                    producer = packed.producer
-                    record.versions.setdefault("plugins", {})[producer.plugin] = producer.version
-                    if packed.is_result:
-                        record.results[packed.key] = packed.value
-                        record.result_meta[packed.key] = ResultMeta(
-                            plugin=producer.plugin, distribution=producer.distribution, version=producer.version,
-                            format_version=producer.format_version, object_type=packed.object_type,
-                            instructions=packed.instructions,
-                        )
-                    else:
-                        stored = log_packed(store, project.name, packed, run=record.uid)
-                        record.outputs[packed.key] = stored.uri
+        for hint, value in _outputs_for(hints, returned):
+            for packed in pack_for(scope, value, hint):
+                producer = packed.producer
+                record.versions.setdefault("plugins", {})[producer.plugin] = producer.version
+                if packed.is_result:
+                    record.results[packed.key] = packed.value
+                    record.result_meta[packed.key] = ResultMeta(
+                        plugin=producer.plugin, distribution=producer.distribution, version=producer.version,
+                        format_version=producer.format_version, object_type=packed.object_type,
+                        instructions=packed.instructions,
+                    )
+                else:
+                    stored = log_packed(scope.store, scope.project, packed, run=record.uid)
+                    record.outputs[packed.key] = stored.uri
         record.status = "completed"
     except BaseException as error:
         # Whatever happened, the record, the error and the traceback are kept.
         record.status = "failed"
         record.error = f"{type(error).__name__}: {error}"
         record.traceback = traceback.format_exc()
-        _finish(project, record)
+        _finish(scope, record)
         if not isinstance(error, Exception):
             raise
         if not raise_on_failure:
@@ -201,28 +199,14 @@ def execute(
             f"run {record.name} ({record.uid}) failed: {record.error}; its record and traceback "
             f"are kept: satchel runs show {record.uid}"
         ) from error
-    _finish(project, record)
+    _finish(scope, record)
     return run, returned
 
 
-def _pack_output(host: Any, hint: LogHint, value: Any, project: Project) -> list[Any]:
-    from satchel.packing import unbundle
-
-    pairs = unbundle(value, hint) if hint.unbundle else [(hint.key, value)]
-    packed = []
-    for key, item in pairs:
-        project.check_pickle_policy(host, item, hint.artifact_type, key)
-        packed.append(host.pack(item, key, hint.artifact_type, hint.options))
-    return packed
-
-
-def _finish(project: Project, record: RunRecord) -> None:
-    from satchel._version import __version__
-    from satchel.serde import converter
-
+def _finish(scope: Scope, record: RunRecord) -> None:
     record.end = _now()
     record.versions.update({"python": platform.python_version(), "satchel": __version__})
-    project.store.save_run(project.name, record.uid, converter.unstructure(record))
+    scope.store.save_run(scope.project, record.uid, converter.unstructure(record))
 
 
 def _default_name(function: Callable[..., Any]) -> str:
@@ -232,9 +216,7 @@ def _default_name(function: Callable[..., Any]) -> str:
 
 
 def _jsonable_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    from satchel.packager import _is_json_value
-
-    return {k: (v if _is_json_value(v) else repr(v)) for k, v in params.items()}
+    return {k: (v if is_json_value(v) else repr(v)) for k, v in params.items()}
 
 
 def _describe_input(value: Any) -> Any:
@@ -243,52 +225,3 @@ def _describe_input(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _describe_input(v) for k, v in value.items()}
     return os.fspath(value) if isinstance(value, (str, os.PathLike)) else repr(value)
-
-
-def _check_arguments(function: Callable[..., Any], arguments: Mapping[str, Any]) -> None:
-    signature = inspect.signature(function)
-    try:
-        signature.bind(**arguments)
-    except TypeError as error:
-        accepted = ", ".join(signature.parameters) or "none"
-        raise RunError(f"cannot call {_handler_name(function)}: {error}; it takes: {accepted}") from error
-
-
-def handler(
-    returns: Sequence[str | Mapping[str, Any]] | None = None, *, project: str | None = None, name: str | None = None
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Make plain calls of a function runs: inputs given as ``store://`` URIs arrive unpacked, the
-    outputs are packed by ``returns`` and recorded. The call returns what the function returned;
-    ``fn.last_run`` is the :class:`Run`."""
-    hints = [str(parse_log_hint(h)) for h in (returns or [])]
-
-    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from satchel.project import get_or_create_project
-            from satchel.uri import is_store_uri
-
-            bound = inspect.signature(function).bind(*args, **kwargs)
-            inputs = {k: v for k, v in bound.arguments.items() if _has_store_uri(v, is_store_uri)}
-            params = {k: v for k, v in bound.arguments.items() if k not in inputs}
-            target = get_or_create_project(project or os.environ.get("SATCHEL_PROJECT", "default"))
-            run, returned = execute(target, function, params=params, inputs=inputs, returns=hints,
-                                    name=name, allow_pickle=None)
-            wrapper.last_run = run  # type: ignore[attr-defined]
-            return returned
-
-        wrapper.__satchel_returns__ = hints  # type: ignore[attr-defined]
-        wrapper.__satchel_handler__ = function  # type: ignore[attr-defined]
-        wrapper.last_run = None  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorate
-
-
-def _has_store_uri(value: Any, is_store_uri: Callable[[object], bool]) -> bool:
-    if isinstance(value, (list, tuple)):
-        return bool(value) and all(_has_store_uri(v, is_store_uri) for v in value)
-    if isinstance(value, Mapping):
-        return bool(value) and all(_has_store_uri(v, is_store_uri) for v in value.values())
-    return is_store_uri(value)
-

@@ -22,6 +22,8 @@ import copy
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,9 +34,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from satchel.errors import PackagerNotFoundError, UnknownPackingKwargError
-from satchel.packager import Packager
-from satchel.plugins import PluginHost
-from satchel.typeref import type_name
+from satchel.host import PluginHost
+from satchel.packagers.base import Packager
+from satchel.packing import log_packed, staging
+from satchel.store import Store
+from satchel.typenames import type_name
+from satchel.unpacking import unpack_record
 
 __all__ = ["EntryPointContract", "PackagerContract", "isolated_host", "json_values", "load_hypothesis_profile"]
 
@@ -162,17 +167,16 @@ class PackagerContract:
             cls.test_clearing_paths_removed_after_storing_and_after_failure = None  # type: ignore[assignment,method-assign]
 
     @pytest.fixture(autouse=True)
-    def _temporary_stores(self) -> Iterator[None]:
-        """Remove the stores a test made once it ends."""
+    def _temporary_stores(self, tmp_path: Any) -> Iterator[None]:
+        """Stores live under the test's own tmp_path, and are removed once it ends."""
+        self._stores_root = tmp_path
         self._made: list[str] = []
         yield
         for folder in self._made:
             shutil.rmtree(folder, ignore_errors=True)
 
     def _store(self) -> Any:
-        from satchel.store import Store
-
-        folder = tempfile.mkdtemp(prefix="satchel-contract-")
+        folder = tempfile.mkdtemp(prefix="store-", dir=self._stores_root)
         self._made.append(folder)
         return Store(folder)
 
@@ -185,8 +189,6 @@ class PackagerContract:
         return bool(instance.satchel_can_pack(obj_type=type(obj), artifact_type=artifact_type))
 
     def _round_trip(self, host: PluginHost, store: Any, obj: Any, artifact_type: str | None) -> tuple[Any, Any]:
-        from satchel.storing import log_packed, staging, unpack_record
-
         with staging(store):
             packed = self._pack(host, obj, artifact_type)
         if packed.is_result:
@@ -238,8 +240,6 @@ class PackagerContract:
 
     def test_pack_only_types_produce_artifacts(self, pack_only_type: str) -> None:
         """Pack-only artifact types store something readable, named after the key."""
-        from satchel.storing import log_packed, staging
-
         host = isolated_host(self.packager, builtins=False)
         store = self._store()
 
@@ -304,8 +304,6 @@ class PackagerContract:
 
     def test_clearing_paths_removed_after_storing_and_after_failure(self) -> None:
         """Temporary files a pack method registers are gone once stored, and when packing fails."""
-        from satchel.storing import log_packed, staging
-
         host = isolated_host(self.packager, builtins=False)
         store = self._store()
         instance = host.plugin(PLUGIN_NAME)
@@ -375,8 +373,6 @@ class PackagerContract:
                 return
             record, _restored = self._round_trip(host, store, obj, artifact_type) if artifact_type in self._round_trip_types() else (None, None)
             if record is None:
-                from satchel.storing import log_packed, staging
-
                 with staging(store):
                     record = log_packed(store, PROJECT, self._pack(host, obj, artifact_type))
             assert record.producer is not None
@@ -422,11 +418,8 @@ class EntryPointContract:
             assert "entry point" == infos[name].source
 
     def test_discovery_and_listing_import_no_heavy_library(self) -> None:
-        import subprocess
-        import sys
-
         code = (
-            "import sys, satchel.plugins as p; h = p.PluginHost(); h.ensure_loaded(); h.infos(); "
+            "import sys, satchel.host as p; h = p.PluginHost(); h.ensure_loaded(); h.infos(); "
             f"print(sorted(set(h.names) & set({sorted(self.entry_points)!r}))); "
             f"print([m for m in {list(self.heavy_modules)!r} if m in sys.modules])"
         )
@@ -436,14 +429,11 @@ class EntryPointContract:
     def test_a_missing_library_is_reported_instead_of_crashing(self) -> None:
         """With the heavy libraries absent, the plugins still load and say what to install."""
         import json
-        import subprocess
-        import sys
-
         code = (
             "import json, sys\n"
             f"for name in {list(self.heavy_modules)!r}:\n"
             "    sys.modules[name] = None  # as if it were not installed\n"
-            "import satchel.plugins as p\n"
+            "import satchel.host as p\n"
             "infos = {i.name: i.error for i in p.PluginHost().infos()}\n"
             f"print(json.dumps({{n: infos.get(n) for n in {sorted(self.entry_points)!r}}}))\n"
         )

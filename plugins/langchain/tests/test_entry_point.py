@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from satchel.plugins import PluginHost
+from satchel.host import PluginHost
 from satchel.testing import EntryPointContract
 
 
@@ -27,6 +27,6 @@ def test_real_discovery_lists_and_selects_the_plugins() -> None:
     assert infos["langchain"].error is None
     assert infos["langchain"].packing_artifact_types == ["file", "prompt"]
     assert infos["langchain-decline"].packing_artifact_types == []
-    assert host.select_packer(ChatPromptTemplate).name == "langchain"
-    assert host.select_packer(RunnableLambda).name == "langchain-decline"
-    assert host.select_packer(RunnableLambda, "object").name == "pickle"
+    assert "langchain" == host.select_packer(ChatPromptTemplate)
+    assert "langchain-decline" == host.select_packer(RunnableLambda)
+    assert "pickle" == host.select_packer(RunnableLambda, "object")

@@ -31,10 +31,11 @@ from lc_strategies import chat_templates, messages, templates
 from pydantic import BaseModel
 
 from satchel.errors import PackagerNotFoundError, PackingError, UnknownPackingKwargError, UnpackingError
-from satchel.packager import PickleFallbackWarning
-from satchel.plugins import PluginHost
+from satchel.packagers.pickle import PickleFallbackWarning
+from satchel.host import PluginHost
 from satchel.store import Store
-from satchel.storing import log_packed, staging, unpack_record
+from satchel.packing import log_packed, staging
+from satchel.unpacking import unpack_record
 from satchel.testing import PackagerContract, isolated_host
 from satchel_langchain import LangChainDeclinePackager, LangChainPackager, _codec
 

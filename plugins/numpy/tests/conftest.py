@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from satchel.plugins import PluginHost
+from satchel.host import PluginHost
 from satchel.testing import isolated_host, load_hypothesis_profile
 from satchel_numpy import NumpyArrayPackager, NumpyScalarPackager
 

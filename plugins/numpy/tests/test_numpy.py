@@ -14,10 +14,11 @@ from hypothesis.extra import numpy as hnp
 
 from satchel.dataitem import DataItem
 from satchel.errors import PackingError, PickleNotAllowedError, UnknownPackingKwargError, UnpackingError
-from satchel.packager import PickleFallbackWarning
+from satchel.packagers.pickle import PickleFallbackWarning
 from satchel.packing import pack_outputs
-from satchel.plugins import PluginHost
-from satchel.storing import log_packed, staging, unpack_record
+from satchel.host import PluginHost
+from satchel.packing import log_packed, staging
+from satchel.unpacking import unpack_record
 from satchel.testing import PackagerContract
 from satchel_numpy import NumpyArrayPackager, NumpyScalarPackager
 
@@ -515,7 +516,7 @@ def _use(weights: np.ndarray[Any, Any], spread: np.float64, small: np.ndarray[An
 
 def test_a_run_logs_and_receives_arrays_and_scalars(host: PluginHost, tmp_path: Any) -> None:
     import satchel
-    from satchel.plugins import set_host
+    from satchel.host import set_host
 
     previous = set_host(host)
     try:

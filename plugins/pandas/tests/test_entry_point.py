@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from satchel.plugins import PluginHost
+from satchel.host import PluginHost
 from satchel.testing import EntryPointContract
 
 EXPECTED = {"pandas": "satchel_pandas:DataFramePackager", "pandas-series": "satchel_pandas:SeriesPackager"}
@@ -24,6 +24,6 @@ def test_discovery_describes_both_packagers_by_type() -> None:
 
 def test_discovery_selects_them_for_frames_and_series() -> None:
     host = PluginHost()
-    assert host.select_packer(pd.DataFrame).name == "pandas"
-    assert host.select_packer(pd.Series).name == "pandas-series"
-    assert host.select_packer(pd.DataFrame, "file").name == "pandas"
+    assert "pandas" == host.select_packer(pd.DataFrame)
+    assert "pandas-series" == host.select_packer(pd.Series)
+    assert "pandas" == host.select_packer(pd.DataFrame, "file")

@@ -19,7 +19,8 @@ from pandas_strategies import CSV_SAFE, frames, series
 from satchel.dataitem import DataItem
 from satchel.errors import PackingError, UnpackingError
 from satchel.store import Store
-from satchel.storing import log_packed, staging, unpack_record
+from satchel.packing import log_packed, staging
+from satchel.unpacking import unpack_record
 from satchel.testing import PackagerContract, isolated_host
 from satchel_pandas import DataFramePackager, FormatLossWarning, SeriesPackager, _arrow
 

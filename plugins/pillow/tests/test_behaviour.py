@@ -16,7 +16,8 @@ from pillow_strategies import assert_same_image
 import satchel
 from satchel.errors import PackingError
 from satchel.store import Store
-from satchel.storing import log_packed, unpack_record
+from satchel.packing import log_packed
+from satchel.unpacking import unpack_record
 from satchel.testing import isolated_host
 
 

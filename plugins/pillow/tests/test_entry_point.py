@@ -5,7 +5,7 @@ from __future__ import annotations
 from PIL import Image
 
 import satchel
-from satchel.plugins import PluginHost
+from satchel.host import PluginHost
 from satchel.testing import EntryPointContract
 
 

@@ -12,9 +12,10 @@ from PIL import Image
 from pillow_strategies import assert_same_image, exif_dict, images, mean_abs_error, srgb_profile
 
 from satchel.errors import PackingError, UnpackingError
-from satchel.hints import parse_log_hint
+from satchel.loghints import parse_log_hint
 from satchel.store import Store
-from satchel.storing import log_packed, staging, unpack_record
+from satchel.packing import log_packed, staging
+from satchel.unpacking import unpack_record
 from satchel_pillow import FORMATS, ImageMetadataWarning, PillowPackager
 from satchel_pillow.formats import TIFF_COMPRESSION, file_options, formats_holding
 

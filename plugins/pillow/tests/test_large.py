@@ -8,9 +8,10 @@ from typing import Any
 from PIL import Image
 from pillow_strategies import assert_same_image
 
-from satchel.hints import parse_log_hint
+from satchel.loghints import parse_log_hint
 from satchel.store import Store
-from satchel.storing import log_packed, staging, unpack_record
+from satchel.packing import log_packed, staging
+from satchel.unpacking import unpack_record
 
 
 def round_trip(host: Any, store: Store, img: Image.Image, hint: str) -> tuple[Any, Image.Image]:

@@ -15,7 +15,7 @@ from PIL import Image
 from pillow_strategies import assert_same_image, images
 
 from satchel.errors import PackingError
-from satchel.hints import parse_log_hint
+from satchel.loghints import parse_log_hint
 from satchel.testing import isolated_host
 from satchel_pillow import FORMATS, PillowPackager
 from satchel_pillow.formats import PLOT_MODES

@@ -17,7 +17,7 @@ from satchel.cli.output import Progress, human_size, print_json, print_table, sh
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
     from satchel.project import Project
-    from satchel.reports import PackagerInfo
+    from satchel.answers import PackagerInfo
     from satchel.runs import Run, RunRecord
 
 __all__ = ["dispatch"]
@@ -420,7 +420,7 @@ def export(store: Any, record: ArtifactRecord, dest: str, *, progress: bool = Fa
 
 
 def cmd_plugins(ctx: Context) -> int:
-    from satchel.plugins import DISABLE_ENV, get_host
+    from satchel.host import DISABLE_ENV, get_host
 
     host = get_host()
     infos = host.infos()
@@ -501,7 +501,7 @@ def _short_type(name: str) -> str:
 
 def cmd_explain(ctx: Context) -> int:
     from satchel.cli.explaining import explain_handler, explain_type, resolve_type_name
-    from satchel.plugins import get_host
+    from satchel.host import get_host
 
     args = ctx.args
     if (args.target is None) == (args.type_name is None):

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
-    from satchel.hints import LogHint
-    from satchel.plugins import PluginHost
-    from satchel.reports import Explanation
+    from satchel.loghints import LogHint
+    from satchel.host import PluginHost
+    from satchel.diagnostics import Explanation
 
 __all__ = ["OutputExplanation", "explain_handler", "explain_type", "resolve_type_name"]
 
@@ -53,7 +53,7 @@ def resolve_type_name(dotted: str) -> type:
     """``"dict"``, ``"pathlib.Path"`` or ``"PIL.Image:Image"`` -> the type; imports its module."""
     import builtins
 
-    from satchel.typeref import import_dotted
+    from satchel.typenames import import_dotted
 
     name = dotted.strip()
     found = getattr(builtins, name, None) if name.isidentifier() else import_dotted(name)
@@ -65,7 +65,7 @@ def resolve_type_name(dotted: str) -> type:
 
 
 def explain_type(host: PluginHost, obj_type: type, artifact_type: str | None, *, output: str | None = None, hint: str | None = None) -> OutputExplanation:
-    from satchel.typeref import type_name
+    from satchel.typenames import type_name
 
     explanation = host.explain_type(obj_type, artifact_type)
     winner = explanation.winner
@@ -88,8 +88,8 @@ def explain_handler(
     The log hints (``returns``, else ``__satchel_returns__``) are matched with the return
     annotation: one hint takes the whole value, several take the members of a ``tuple[A, B]``.
     """
-    from satchel.hints import parse_log_hint
-    from satchel.typehints import handler_hints
+    from satchel.loghints import parse_log_hint
+    from satchel.signatures import handler_hints
 
     raw = returns if returns else getattr(function, "__satchel_returns__", None) or []
     hints = [parse_log_hint(h) for h in raw]
@@ -122,7 +122,7 @@ def explain_handler(
 
 def _tuple_members(annotation: Any) -> list[Any] | None:
     """The member types of ``tuple[A, B, …]`` (not ``tuple[A, ...]``), else None."""
-    from satchel.typehints import unwrap_hint
+    from satchel.signatures import unwrap_hint
 
     hint, _optional = unwrap_hint(annotation)
     if typing.get_origin(hint) is tuple:
@@ -134,7 +134,7 @@ def _tuple_members(annotation: Any) -> list[Any] | None:
 
 def _unbundled(hint: LogHint, annotation: Any) -> list[tuple[str, Any]]:
     """``*key`` outputs: one per tuple member, else one for the element type of a list or dict."""
-    from satchel.typehints import unwrap_hint
+    from satchel.signatures import unwrap_hint
 
     members = _tuple_members(annotation)
     if members is not None:
@@ -150,7 +150,7 @@ def _unbundled(hint: LogHint, annotation: Any) -> list[tuple[str, Any]]:
 
 
 def _explain_annotation(host: PluginHost, annotation: Any, output: str | None, hint: str | None, artifact_type: str | None) -> list[OutputExplanation]:
-    from satchel.typehints import unwrap_hint
+    from satchel.signatures import unwrap_hint
 
     resolved, _optional = unwrap_hint(annotation)
     if resolved is None or resolved is Any or resolved is object:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.packager import Packager, _is_json_value
+from satchel.priorities import BUILTIN_PRIORITY
+from satchel.packagers.base import Packager, is_json_value
 
 if TYPE_CHECKING:
     from satchel.artifacts import Artifact
@@ -40,11 +41,11 @@ class CollectionsPackager(Packager):
     PACKABLE_OBJECT_TYPE: ClassVar[Any] = (dict, list, tuple, set, frozenset)
     DEFAULT_PACKING_ARTIFACT_TYPE = "result"
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
-    PRIORITY = 5
+    PRIORITY = BUILTIN_PRIORITY
 
     def get_default_packing_artifact_type(self, obj: Any) -> str:
         # A collection JSON cannot hold (images, arrays inside) would be lost as a result.
-        return "result" if _is_json_value(_as_json(obj)) else "object"
+        return "result" if is_json_value(_as_json(obj)) else "object"
 
     def pack_result(self, obj: Any, key: str) -> Any:
         value = _as_json(obj)

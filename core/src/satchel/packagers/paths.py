@@ -7,7 +7,8 @@ import pathlib
 import tempfile
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.packager import Packager
+from satchel.priorities import BUILTIN_PRIORITY
+from satchel.packagers.base import Packager
 
 if TYPE_CHECKING:
     from satchel.artifacts import Artifact
@@ -29,7 +30,7 @@ class PathPackager(Packager):
     PACK_SUBCLASSES = True
     DEFAULT_PACKING_ARTIFACT_TYPE = "path"
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "path"
-    PRIORITY = 5
+    PRIORITY = BUILTIN_PRIORITY
 
     def can_pack_type(self, obj_type: type, artifact_type: str | None) -> bool:
         # A plain string is text unless the hint says it is a path ("key : path").

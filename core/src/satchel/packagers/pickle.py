@@ -1,16 +1,28 @@
-"""The pickle fallback: packs any object nothing else takes, with a warning; loading needs an opt-in."""
+"""The pickle fallback, the one place satchel pickles: any object nothing else takes, always with a
+warning; loading one always needs the caller's opt-in, because unpickling runs code."""
 
 from __future__ import annotations
 
 import pickle
+import sys
+import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.packager import Packager, warn_pickle
+from satchel.artifacts import ObjectArtifact
+from satchel.callcontext import pickle_permission, pickling_forbidden
+from satchel.errors import PackingError, PickleNotAllowedError
+from satchel.packagers.base import Packager
+from satchel.priorities import LOWEST_PRIORITY
+from satchel.typenames import type_name
 
 if TYPE_CHECKING:
-    from satchel.artifacts import Artifact
+    from satchel.dataitem import DataItem
 
-__all__ = ["PicklePackager"]
+__all__ = ["PickleFallbackWarning", "PicklePackager"]
+
+
+class PickleFallbackWarning(UserWarning):
+    """An object was pickled: no packager knows its type, or the log hint asked for ``object``."""
 
 
 class PicklePackager(Packager):
@@ -20,9 +32,39 @@ class PicklePackager(Packager):
     PACK_SUBCLASSES = True
     DEFAULT_PACKING_ARTIFACT_TYPE = "object"
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "object"
-    PRIORITY = 10
+    PRIORITY = LOWEST_PRIORITY
     FALLBACK = True
 
-    def pack_object(self, obj: Any, key: str, protocol: int = pickle.HIGHEST_PROTOCOL) -> tuple[Artifact, dict[str, Any]]:
-        warn_pickle(obj, key)
-        return super().pack_object(obj, key, protocol)
+    def pack_object(self, obj: Any, key: str, protocol: int = pickle.HIGHEST_PROTOCOL) -> tuple[ObjectArtifact, dict[str, Any]]:
+        """Pickle ``obj``; loading it back needs an explicit opt-in, because unpickling runs code."""
+        if pickling_forbidden().get():
+            raise PackingError(
+                f"{key!r}: a {type_name(type(obj))} would be pickled, and the project's pickle policy "
+                "forbids pickles; install or add a packager for this type, or change the policy"
+            )
+        warnings.warn(
+            f"{key!r}: {type_name(type(obj))} is pickled (no other packager takes it, or the log hint "
+            "asked for 'object'); pickles are tied to library versions and loading one needs an "
+            "explicit opt-in. Install or write a packager for this type (see `satchel plugins`).",
+            PickleFallbackWarning,
+            stacklevel=2,
+        )
+        try:
+            data = pickle.dumps(obj, protocol=protocol)
+        except (pickle.PicklingError, AttributeError, TypeError) as error:
+            raise PackingError(
+                f"{key!r}: a {type_name(type(obj))} cannot be pickled ({error}); write or install a "
+                "packager for this type (see `satchel plugins`)"
+            ) from error
+        artifact = ObjectArtifact(key=key, body=data, file_name=f"{key}.pkl", format="pickle")
+        return artifact, {"object_type": type_name(type(obj)), "python": "{}.{}.{}".format(*sys.version_info[:3])}
+
+    def unpack_object(self, data_item: DataItem, object_type: str | None = None, python: str | None = None) -> Any:
+        if not pickle_permission().get():
+            raise PickleNotAllowedError(
+                f"artifact {data_item.key!r} is a pickle of {object_type or 'an object'}; loading a "
+                "pickle runs code from the file, so it needs an explicit opt-in: pass "
+                "allow_pickle=True or set SATCHEL_ALLOW_PICKLE=1 — only for artifacts you trust"
+            )
+        with open(data_item.local(), "rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - the caller opted in above

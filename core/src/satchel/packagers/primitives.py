@@ -6,7 +6,8 @@ import base64
 import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.packager import Packager
+from satchel.priorities import BUILTIN_PRIORITY
+from satchel.packagers.base import Packager
 
 if TYPE_CHECKING:
     from satchel.artifacts import Artifact
@@ -30,7 +31,7 @@ class PrimitivesPackager(Packager):
     PACKABLE_OBJECT_TYPE: ClassVar[Any] = (type(None), bool, int, float, complex, str, bytes, bytearray)
     DEFAULT_PACKING_ARTIFACT_TYPE = "result"
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
-    PRIORITY = 5
+    PRIORITY = BUILTIN_PRIORITY
 
     def can_pack_type(self, obj_type: type, artifact_type: str | None) -> bool:
         if artifact_type == "file" and obj_type not in (str, bytes, bytearray):

@@ -8,8 +8,9 @@ import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from satchel.errors import UnpackingError
-from satchel.packager import Packager, _is_json_value
-from satchel.typeref import import_dotted, type_name
+from satchel.priorities import BUILTIN_PRIORITY
+from satchel.packagers.base import Packager, is_json_value
+from satchel.typenames import import_dotted, type_name
 
 if TYPE_CHECKING:
     from satchel.artifacts import Artifact
@@ -47,7 +48,7 @@ class StructuredPackager(Packager):
     PACK_SUBCLASSES = True
     DEFAULT_PACKING_ARTIFACT_TYPE = "result"
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
-    PRIORITY = 5
+    PRIORITY = BUILTIN_PRIORITY
 
     def match_distance(self, obj_type: type) -> int | None:
         return 0 if _is_structured(obj_type) else None
@@ -68,7 +69,7 @@ class StructuredPackager(Packager):
         from satchel.serde import converter
 
         value = converter.unstructure(obj)
-        if not _is_json_value(value):
+        if not is_json_value(value):
             raise TypeError(
                 f"{key!r}: {type_name(type(obj))} does not convert to JSON through cattrs (a field "
                 "holds a value JSON cannot); log it as 'object' or give that field's type a packager"
@@ -78,7 +79,7 @@ class StructuredPackager(Packager):
     def get_default_packing_artifact_type(self, obj: Any) -> str:
         from satchel.serde import converter
 
-        return "result" if _is_json_value(converter.unstructure(obj)) else "object"
+        return "result" if is_json_value(converter.unstructure(obj)) else "object"
 
     def pack_result(self, obj: Any, key: str) -> Any:
         return {key: self._unstructure(obj, key)}, {"class": type_name(type(obj))}

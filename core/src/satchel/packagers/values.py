@@ -8,7 +8,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from satchel.packager import Packager
+from satchel.priorities import BUILTIN_PRIORITY
+from satchel.packagers.base import Packager
 
 __all__ = ["ValuesPackager"]
 
@@ -42,7 +43,7 @@ class ValuesPackager(Packager):
     PACKABLE_OBJECT_TYPE: ClassVar[Any] = tuple(_CODECS)
     DEFAULT_PACKING_ARTIFACT_TYPE = "result"
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "result"
-    PRIORITY = 5
+    PRIORITY = BUILTIN_PRIORITY
 
     def pack_result(self, obj: Any, key: str) -> Any:
         name, encode, _decode = _CODECS[type(obj)]

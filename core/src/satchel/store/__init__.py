@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from satchel.store.reports import GcReport, VerifyProblem
+from satchel.store.maintenance import GcReport, VerifyProblem
 from satchel.store.store import Store
 from satchel.store.uids import new_uid
 

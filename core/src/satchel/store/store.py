@@ -73,8 +73,8 @@ from satchel.store.records import (
     record_from_row,
     scan_records,
 )
-from satchel.store.reports import GcReport, VerifyProblem
-from satchel.store.runs import Runs, run_rows
+from satchel.store.maintenance import GcReport, VerifyProblem
+from satchel.store.runrecords import Runs, run_rows
 from satchel.store.uids import new_uid
 from satchel.uri import ArtifactURI, is_uid, parse_uri
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from satchel.typeref import import_dotted, resolve_if_imported
+from satchel.typenames import import_dotted, resolve_if_imported
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

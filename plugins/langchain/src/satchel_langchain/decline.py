@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from satchel.errors import PackingError
-from satchel.packager import Packager
-from satchel.typeref import type_name
+from satchel.packagers.base import Packager
+from satchel.typenames import type_name
 from satchel_langchain._classes import MESSAGE_TYPES, TEMPLATE_TYPES, kind_of, short_names
 
 if TYPE_CHECKING:
-    from satchel.reports import PackagerInfo
+    from satchel.answers import PackagerInfo
 
 __all__ = ["LangChainDeclinePackager"]
 

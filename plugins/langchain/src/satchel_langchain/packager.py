@@ -9,13 +9,13 @@ import attrs
 
 from satchel.artifacts import Artifact, PromptArtifact
 from satchel.errors import PackingError, UnpackingError
-from satchel.packager import Packager
-from satchel.typeref import resolve_if_imported, type_name
+from satchel.packagers.base import Packager
+from satchel.typenames import resolve_if_imported, type_name
 from satchel_langchain._classes import MESSAGE_TYPES, TEMPLATE_TYPES, Kind, kind_of, short_names
 
 if TYPE_CHECKING:
     from satchel.dataitem import DataItem
-    from satchel.reports import PackagerInfo
+    from satchel.answers import PackagerInfo
 
 __all__ = ["LangChainPackager"]
 
@@ -168,7 +168,7 @@ def _recorded_class(lc_class: str | None, kind: Kind) -> type | None:
     """The class the packer recorded, if it is one this plugin packs as ``kind`` (else no constraint)."""
     if lc_class is None or lc_class not in (TEMPLATE_TYPES if kind == "prompt" else MESSAGE_TYPES):
         return None
-    from satchel.typeref import import_dotted
+    from satchel.typenames import import_dotted
 
     resolved = resolve_if_imported(lc_class)
     if resolved is None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from satchel.errors import PickleNotAllowedError, UnpackingError
-from satchel.packager import PickleFallbackWarning
+from satchel.packagers.pickle import PickleFallbackWarning
 
 __all__ = ["FORMATS", "load_array", "pickle_refused", "save_array", "sniff_format"]
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from satchel.artifacts import Artifact
 from satchel.errors import PackingError, UnpackingError
-from satchel.packager import Packager, allow_pickle
+from satchel.callcontext import pickle_permission
+from satchel.packagers.base import Packager
 
 if TYPE_CHECKING:
     from satchel.dataitem import DataItem
@@ -143,7 +144,7 @@ class NumpyArrayPackager(Packager):
                 f"artifact {data_item.key!r}: mmap_mode {mmap_mode!r} would write to the stored file; "
                 f"use one of {', '.join(map(repr, _MMAP_MODES))}"
             )
-        allowed = allow_pickle().get()
+        allowed = pickle_permission().get()
         if pickled and not allowed:
             raise _files.pickle_refused(data_item.key)  # before NumPy opens the file
         return _files.load_array(

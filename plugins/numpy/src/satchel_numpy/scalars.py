@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from satchel.errors import PackingError
-from satchel.packager import Packager
+from satchel.packagers.base import Packager
 
 __all__ = ["NumpyScalarPackager"]
 

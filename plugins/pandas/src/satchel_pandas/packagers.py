@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from satchel.artifacts import Artifact, DatasetArtifact
 from satchel.errors import PackingError, UnpackingError
-from satchel.packager import Packager
+from satchel.packagers.base import Packager
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from satchel.artifacts import Artifact, PlotArtifact
-from satchel.packager import Packager
+from satchel.packagers.base import Packager
 from satchel_pillow.formats import PLOT_MODES, file_options
 
 if TYPE_CHECKING:

@@ -6,71 +6,38 @@ methods; the artifact types it supports are discovered from those names, each di
 
 from __future__ import annotations
 
-import contextvars
+import importlib.util
 import inspect
 import os
-import pickle
 import tempfile
-import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.errors import (
-    PackingError,
-    PickleNotAllowedError,
-    UnknownPackingKwargError,
-    UnpackingError,
-)
+from satchel.answers import Offer, PackagerInfo
+from satchel.artifacts import Artifact, Packed, Producer
+from satchel.callcontext import clearing_paths, staging_directory
+from satchel.errors import PackingError, PickleRequested, UnknownPackingKwargError, UnpackingError
 from satchel.hookspecs import hookimpl
-from satchel.typeref import resolve_if_imported, type_name
+from satchel.priorities import CUSTOM_PRIORITY, check_priority
+from satchel.typenames import resolve_if_imported, type_name
 
 if TYPE_CHECKING:
-    from satchel.artifacts import Artifact, Producer
     from satchel.dataitem import DataItem
-    from satchel.packed import Packed
-    from satchel.reports import PackagerInfo
 
-__all__ = ["Packager", "PickleFallbackWarning", "allow_pickle", "staging_directory"]
-
-# Set by the host for the duration of one pack call; add_future_clearing_path appends here.
-_clearing_paths: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-    "satchel_clearing_paths", default=None
-)
-# Set by whoever stores the artifact: a directory on the store's filesystem, so files move, not copy.
-_staging: contextvars.ContextVar[str | None] = contextvars.ContextVar("satchel_staging", default=None)
-# Set by the host when the caller opted in to loading pickles.
-_pickle_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "satchel_pickle_allowed", default=False
-)
+__all__ = ["Packager", "is_json_value"]
 
 _ARTIFACT_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
-class PickleFallbackWarning(UserWarning):
-    """An object was pickled because no packager knows its type."""
-
-
-def staging_directory() -> contextvars.ContextVar[str | None]:
-    """The context variable naming where packagers should write temporary files (the store's staging)."""
-    return _staging
-
-
-def allow_pickle() -> contextvars.ContextVar[bool]:
-    """The context variable that, when true, lets ``unpack_object`` load pickles."""
-    return _pickle_allowed
-
-
-def _is_json_value(value: Any) -> bool:
+def is_json_value(value: Any) -> bool:
+    """Whether JSON holds ``value`` exactly: what a result may be."""
     if isinstance(value, _JSON_SCALARS):
-        return not isinstance(value, float) or (value == value and value not in (
-            float("inf"),
-            float("-inf"),
-        ))
+        return not isinstance(value, float) or (value == value and value not in (float("inf"), float("-inf")))
     if isinstance(value, list):
-        return all(_is_json_value(v) for v in value)
+        return all(is_json_value(v) for v in value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_json_value(v) for k, v in value.items())
+        return all(isinstance(k, str) and is_json_value(v) for k, v in value.items())
     return False
 
 
@@ -112,14 +79,16 @@ class Packager:
     Set ``PACKABLE_OBJECT_TYPE`` (a type, a dotted name such as ``"PIL.Image.Image"``, or a tuple of
     them), and write ``pack_<artifact type>(self, obj, key, **options)`` methods returning
     ``(Artifact, instructions)``, and/or ``unpack_<artifact type>(self, data_item, **instructions)``.
-    ``result`` is always packable and ``object`` (pickle) always packable and unpackable.
+    ``result`` is always packable. ``object`` (a pickle) is never written here: a packager that
+    chooses it by value (``get_default_packing_artifact_type``) hands the object to the one pickle
+    packager, which warns.
     """
 
     PACKABLE_OBJECT_TYPE: ClassVar[Any] = None
     PACK_SUBCLASSES: ClassVar[bool] = False
-    DEFAULT_PACKING_ARTIFACT_TYPE: ClassVar[str] = "object"
-    DEFAULT_UNPACKING_ARTIFACT_TYPE: ClassVar[str] = "object"
-    PRIORITY: ClassVar[int] = 3
+    DEFAULT_PACKING_ARTIFACT_TYPE: ClassVar[str] = "result"
+    DEFAULT_UNPACKING_ARTIFACT_TYPE: ClassVar[str] = "result"
+    PRIORITY: ClassVar[int] = CUSTOM_PRIORITY
     FORMAT_VERSION: ClassVar[int] = 1
     #: True only for the declared last resort (pickle): it ranks after every other packager.
     FALLBACK: ClassVar[bool] = False
@@ -147,8 +116,10 @@ class Packager:
                     found[artifact_type] = _inspect_method(owner, attribute, function, fixed)
         cls._pack_methods = pack
         cls._unpack_methods = unpack
-        if not 1 <= cls.PRIORITY <= 10:
-            raise TypeError(f"{owner}.PRIORITY is {cls.PRIORITY!r}; use an integer from 1 (highest) to 10")
+        try:
+            check_priority(cls.PRIORITY, f"{owner}.PRIORITY")
+        except ValueError as error:
+            raise TypeError(str(error)) from None
         if cls.PACKABLE_OBJECT_TYPE is None:
             return  # an abstract intermediate base; checked when a concrete subclass names its type
         if cls.DEFAULT_PACKING_ARTIFACT_TYPE not in pack:
@@ -172,7 +143,14 @@ class Packager:
         self.distribution: str | None = None
         self.version: str | None = None
         self.future_clearing_paths: list[str] = []
-        self._producers: dict[str, Producer] = {}
+        self._producer: Producer | None = None
+
+    def identify(self, name: str, distribution: str | None, version: str | None) -> None:
+        """Set the identity the host registered this packager under; it is recorded as the producer."""
+        self.plugin_name = name
+        self.distribution = distribution
+        self.version = version
+        self._producer = None
 
     # -- What this packager handles -------------------------------------------------------------
 
@@ -226,11 +204,28 @@ class Packager:
             return False
         return obj_type is None or self.match_distance(obj_type) is not None
 
+    def can_unpack_item(self, data_item: DataItem, obj_type: type | None, artifact_type: str | None) -> bool:
+        """Whether this packager makes ``obj_type`` from ``data_item``.
+
+        By default: artifacts it wrote itself or with no recorded producer (local files) whose
+        type it unpacks. Override to make your type from other plugins' artifacts.
+        """
+        record = data_item.record
+        producer = record.producer if record is not None else None
+        if producer is not None and producer.plugin != self.plugin_name:
+            return False
+        return self.is_unpackable(obj_type, artifact_type)
+
+    def convert(self, obj: Any, obj_type: type) -> Any:
+        """Turn an unpacked ``obj`` into ``obj_type`` when the caller's hint asks for another type
+        than the one stored (an image as an array); return ``obj`` unchanged when it cannot."""
+        return obj
+
     # -- Helpers for pack methods ---------------------------------------------------------------
 
     def add_future_clearing_path(self, path: str | os.PathLike[str]) -> None:
         """Delete ``path`` (file or directory) once the artifact is stored, or if packing fails."""
-        current = _clearing_paths.get()
+        current = clearing_paths().get()
         (current if current is not None else self.future_clearing_paths).append(os.fspath(path))
 
     def make_temp_dir(self) -> str:
@@ -239,11 +234,11 @@ class Packager:
         It is made on the store's filesystem when packing for a store, so storing moves the files
         instead of copying them.
         """
-        path = tempfile.mkdtemp(prefix="satchel-pack-", dir=_staging.get())
+        path = tempfile.mkdtemp(prefix="satchel-pack-", dir=staging_directory().get())
         self.add_future_clearing_path(path)
         return path
 
-    # -- The always-available artifact types ----------------------------------------------------
+    # -- The always-available artifact type ----------------------------------------------------
 
     def pack_result(self, obj: Any, key: str) -> dict[str, Any]:
         """Record ``obj`` itself as a result in the run (it must be JSON-compatible)."""
@@ -252,36 +247,9 @@ class Packager:
     def unpack_result(self, value: Any) -> Any:
         return value
 
-    def pack_object(self, obj: Any, key: str, protocol: int = pickle.HIGHEST_PROTOCOL) -> tuple[Artifact, dict[str, Any]]:
-        """Pickle ``obj``; loading it back needs an explicit opt-in, because unpickling runs code."""
-        from satchel.artifacts import ObjectArtifact
-
-        try:
-            data = pickle.dumps(obj, protocol=protocol)
-        except (pickle.PicklingError, AttributeError, TypeError) as error:
-            raise PackingError(
-                f"{key!r}: a {type_name(type(obj))} cannot be pickled ({error}); write or install a "
-                "packager for this type (see `satchel plugins`)"
-            ) from error
-        artifact = ObjectArtifact(key=key, body=data, file_name=f"{key}.pkl", format="pickle")
-        return artifact, {"object_type": type_name(type(obj)), "python": _python_version()}
-
-    def unpack_object(self, data_item: DataItem, object_type: str | None = None, python: str | None = None) -> Any:
-        if not _pickle_allowed.get():
-            raise PickleNotAllowedError(
-                f"artifact {data_item.key!r} is a pickle of {object_type or 'an object'}; loading a "
-                "pickle runs code from the file, so it needs an explicit opt-in: pass "
-                "allow_pickle=True, set SATCHEL_ALLOW_PICKLE=1, or set the project's pickle "
-                "policy to 'allow' — only for artifacts you trust"
-            )
-        with open(data_item.local(), "rb") as handle:
-            return pickle.load(handle)  # noqa: S301 - opted in above
-
     # -- Hook implementations -------------------------------------------------------------------
 
     def describe(self) -> PackagerInfo:
-        from satchel.reports import PackagerInfo
-
         return PackagerInfo(
             name=self.plugin_name,
             distribution=self.distribution,
@@ -301,8 +269,6 @@ class Packager:
 
     def missing_requirements(self) -> str | None:
         """A message naming the libraries in ``REQUIRES`` that are not installed, or None."""
-        import importlib.util
-
         missing = [dist for module, dist in self.REQUIRES.items() if importlib.util.find_spec(module) is None]
         if not missing:
             return None
@@ -322,13 +288,31 @@ class Packager:
             return False
         return self.match_distance(obj_type) is not None
 
-    @hookimpl
-    def satchel_can_pack(self, obj_type: type, artifact_type: str | None) -> bool:
-        return self.can_pack_type(obj_type, artifact_type)
+    def refusal(self, obj_type: type, artifact_type: str | None) -> str | None:
+        """A message to refuse ``obj_type`` with, instead of letting a lower-ranked packager take it;
+        consulted only for types ``can_pack_type`` declines. None: no opinion."""
+        return None
+
+    def offer(self, obj_type: type, artifact_type: str | None) -> Offer | None:
+        """This packager's answer to ``satchel_can_pack``: an offer at its match distance, a refusal, or None."""
+        if self.can_pack_type(obj_type, artifact_type):
+            distance = self.match_distance(obj_type)
+            return Offer(distance=distance or 0, fallback=self.FALLBACK)
+        refusal = self.refusal(obj_type, artifact_type)
+        if refusal is not None:
+            return Offer(refusal=refusal)
+        return None
 
     @hookimpl
-    def satchel_can_unpack(self, obj_type: type | None, artifact_type: str | None) -> bool:
-        return self.is_unpackable(obj_type, artifact_type)
+    def satchel_can_pack(self, obj_type: type, artifact_type: str | None) -> Offer | None:
+        return self.offer(obj_type, artifact_type)
+
+    @hookimpl
+    def satchel_can_unpack(self, data_item: DataItem, obj_type: type | None, artifact_type: str | None) -> Offer | None:
+        if not self.can_unpack_item(data_item, obj_type, artifact_type):
+            return None
+        distance = self.match_distance(obj_type) if obj_type is not None else None
+        return Offer(distance=distance or 0, fallback=self.FALLBACK)
 
     @hookimpl
     def satchel_pack(
@@ -337,6 +321,8 @@ class Packager:
         if artifact_type is None:
             artifact_type = self.get_default_packing_artifact_type(obj)
         method = self._pack_methods.get(artifact_type)
+        if method is None and artifact_type == "object":
+            raise PickleRequested(key)
         if method is None:
             raise PackingError(
                 f"{self.plugin_name} cannot pack {type_name(type(obj))} as {artifact_type!r}; "
@@ -352,38 +338,30 @@ class Packager:
                     f"valid options: {valid}"
                 )
         clearing: list[str] = []
-        token = _clearing_paths.set(clearing)
+        token = clearing_paths().set(clearing)
         try:
             returned = getattr(self, method.name)(obj, key, **options)
             return self._to_packed(obj, key, artifact_type, returned, clearing)
         except BaseException:
-            from satchel.packed import Packed
-
             Packed.clear_paths(clearing)
             raise
         finally:
-            _clearing_paths.reset(token)
+            clearing_paths().reset(token)
 
-    def _producer(self) -> Producer:
-        producer = self._producers.get(self.plugin_name)
-        if producer is None:
-            from satchel.artifacts import Producer
-
-            producer = Producer(
+    def producer(self) -> Producer:
+        """The identity written into what this packager packs; unpacking routes by it."""
+        if self._producer is None:
+            self._producer = Producer(
                 plugin=self.plugin_name,
                 distribution=self.distribution,
                 version=self.version,
                 format_version=self.FORMAT_VERSION,
             )
-            self._producers[self.plugin_name] = producer
-        return producer
+        return self._producer
 
     def _to_packed(
         self, obj: Any, key: str, artifact_type: str, returned: Any, clearing: list[str]
     ) -> Packed:
-        from satchel.artifacts import Artifact
-        from satchel.packed import Packed
-
         instructions: dict[str, Any] = {}
         if isinstance(returned, tuple) and len(returned) == 2 and isinstance(returned[1], dict):
             returned, instructions = returned
@@ -391,7 +369,7 @@ class Packager:
             return Packed(
                 key=key,
                 artifact_type=artifact_type,
-                producer=self._producer(),
+                producer=self.producer(),
                 object_type=type_name(type(obj)),
                 artifact=returned,
                 instructions=instructions,
@@ -399,7 +377,7 @@ class Packager:
             )
         if isinstance(returned, dict) and len(returned) == 1:
             (value,) = returned.values()
-            if not _is_json_value(value):
+            if not is_json_value(value):
                 raise PackingError(
                     f"cannot log {key!r} as a result: a {type_name(type(value))} is not a JSON value "
                     f"(results hold numbers, strings, booleans, None, lists and string-keyed dicts); "
@@ -408,7 +386,7 @@ class Packager:
             return Packed(
                 key=key,
                 artifact_type=artifact_type,
-                producer=self._producer(),
+                producer=self.producer(),
                 object_type=type_name(type(obj)),
                 value=value,
                 instructions=instructions,
@@ -438,7 +416,10 @@ class Packager:
         kwargs = self._accepted(method, instructions)
         if "type_hint" in method.options:
             kwargs["type_hint"] = obj_type
-        return getattr(self, method.name)(data_item, **kwargs)
+        obj = getattr(self, method.name)(data_item, **kwargs)
+        if isinstance(obj_type, type) and not isinstance(obj, obj_type):
+            obj = self.convert(obj, obj_type)
+        return obj
 
     @hookimpl
     def satchel_unpack_result(
@@ -456,19 +437,3 @@ class Packager:
         if method.accepts_any:
             return {k: v for k, v in instructions.items() if k != "type_hint"}
         return {k: v for k, v in instructions.items() if k in method.options and k != "type_hint"}
-
-
-def _python_version() -> str:
-    import sys
-
-    return "{}.{}.{}".format(*sys.version_info[:3])
-
-
-def warn_pickle(obj: Any, key: str) -> None:
-    warnings.warn(
-        f"{key!r}: no packager handles {type_name(type(obj))}, so it is pickled; pickles are tied to "
-        "library versions and loading one needs an explicit opt-in. Install or write a packager "
-        "for this type (see `satchel plugins`).",
-        PickleFallbackWarning,
-        stacklevel=4,
-    )

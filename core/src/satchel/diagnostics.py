@@ -1,33 +1,10 @@
-"""What the plugin host reports: each plugin's description, load failures, and selection explanations."""
+"""What the plugin host reports about its plugins: load failures and why a packager was chosen."""
 
 from __future__ import annotations
 
 import attrs
 
-from satchel.hookspecs import CUSTOM_PRIORITY
-
-__all__ = ["Candidate", "Explanation", "PackagerInfo", "PluginFailure"]
-
-
-@attrs.frozen
-class PackagerInfo:
-    """What a plugin's packager handles, for listings and explanations."""
-
-    name: str
-    distribution: str | None = None
-    version: str | None = None
-    priority: int = CUSTOM_PRIORITY
-    types: list[str] = attrs.field(factory=list)
-    pack_subclasses: bool = False
-    packing_artifact_types: list[str] = attrs.field(factory=list)
-    unpacking_artifact_types: list[str] = attrs.field(factory=list)
-    default_packing_artifact_type: str | None = None
-    default_unpacking_artifact_type: str | None = None
-    format_version: int = 1
-    fallback: bool = False
-    doc: str = ""
-    source: str = "registered"
-    error: str | None = None
+__all__ = ["Candidate", "Explanation", "PluginFailure"]
 
 
 @attrs.frozen
@@ -51,7 +28,7 @@ class PluginFailure:
 
 @attrs.frozen
 class Candidate:
-    """One plugin's answer for a type, with its rank and why it won or lost."""
+    """One plugin's answer for a type, as the hook call returned it, with its rank and why."""
 
     plugin: str
     priority: int
@@ -60,11 +37,12 @@ class Candidate:
     fallback: bool = False
     winner: bool = False
     reason: str = ""
+    refusal: str | None = None
 
 
 @attrs.frozen
 class Explanation:
-    """Every candidate for packing an object, ranked; ``winner`` is the one that packs it."""
+    """Every candidate for packing an object, ranked; ``winner`` is the one that packs (or refuses) it."""
 
     object_type: str
     artifact_type: str | None
