@@ -18,7 +18,7 @@ from satchel.artifacts import Artifact, Packed, Producer
 from satchel.callcontext import clearing_paths, staging_directory
 from satchel.errors import PackingError, PickleRequested, UnknownPackingKwargError, UnpackingError
 from satchel.hookspecs import hookimpl
-from satchel.priorities import CUSTOM_PRIORITY, check_priority
+from satchel.priorities import CUSTOM_PRIORITY, LOWEST_PRIORITY, check_priority
 from satchel.typenames import resolve_if_imported, type_name
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ class Packager:
     DEFAULT_UNPACKING_ARTIFACT_TYPE: ClassVar[str] = "result"
     PRIORITY: ClassVar[int] = CUSTOM_PRIORITY
     FORMAT_VERSION: ClassVar[int] = 1
+    #: The priority a refusal ranks at: below any packager that takes the type, above the pickle fallback.
+    REFUSAL_PRIORITY: ClassVar[int] = LOWEST_PRIORITY - 1
     #: True only for the declared last resort (pickle): it ranks after every other packager.
     FALLBACK: ClassVar[bool] = False
     #: Libraries the pack/unpack methods import, as {import name: pip distribution}; a missing one is
@@ -300,7 +302,7 @@ class Packager:
             return Offer(distance=distance or 0, fallback=self.FALLBACK)
         refusal = self.refusal(obj_type, artifact_type)
         if refusal is not None:
-            return Offer(refusal=refusal)
+            return Offer(refusal=refusal, priority=self.REFUSAL_PRIORITY)
         return None
 
     @hookimpl
