@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pluggy
 import pytest
 
 import satchel

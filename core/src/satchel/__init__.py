@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from satchel._version import __version__
 
 if TYPE_CHECKING:
+    from satchel.answers import Offer, PackagerInfo
     from satchel.artifacts import (
         Artifact,
         ArtifactRecord,
@@ -17,18 +18,17 @@ if TYPE_CHECKING:
         DirArtifact,
         ModelArtifact,
         ObjectArtifact,
+        Packed,
         PlotArtifact,
         PromptArtifact,
     )
     from satchel.dataitem import DataItem
-    from satchel.loghints import LogHint, format_log_hint, parse_log_hint
     from satchel.hookspecs import hookimpl, hookspec
-    from satchel.answers import Offer, PackagerInfo
+    from satchel.host import PluginHost, PluginLoadWarning, get_host
+    from satchel.loghints import LogHint, format_log_hint, parse_log_hint
     from satchel.packagers.base import Packager
     from satchel.packagers.pickle import PickleFallbackWarning
-    from satchel.artifacts import Packed
     from satchel.packing import explain, pack, pack_outputs
-    from satchel.host import PluginHost, PluginLoadWarning, get_host
     from satchel.project import Project, get_or_create_project, handler
     from satchel.runs import Run
     from satchel.store import Store

@@ -215,6 +215,10 @@ class Producer:
     format_version: int = 1
 
 
+#: The producer of a Packed the host has not stamped yet.
+UNSTAMPED = Producer(plugin="")
+
+
 @attrs.frozen
 class FileEntry:
     """One stored file of an artifact: its name inside the artifact, its sha256 and size."""
@@ -262,13 +266,14 @@ class Packed:
 
     Exactly one of ``artifact`` (files for the store) or ``value`` (a JSON-able result kept in the
     run record) is meaningful: ``artifact is None`` means a result. ``instructions`` are handed back
-    to the packager's ``unpack_<type>`` method as keyword arguments.
+    to the packager's ``unpack_<type>`` method as keyword arguments. ``producer`` is stamped by the
+    host with the identity the plugin is registered under; a plugin need not set it.
     """
 
     key: str
     artifact_type: str
-    producer: Producer
     object_type: str
+    producer: Producer = attrs.field(factory=lambda: UNSTAMPED)
     artifact: Artifact | None = None
     value: Any = None
     instructions: dict[str, Any] = attrs.field(factory=dict)

@@ -84,7 +84,7 @@ class RunError(SatchelError):
     """A run could not start, or its handler raised (the run record keeps the traceback)."""
 
 
-class PickleRequested(Exception):  # noqa: N818 - a packager's answer to the host, never shown to users
+class PickleRequested(Exception):
     """Raised by a packager that chose, by value, to have an object pickled (a dict holding an image):
     the host hands the object to the one pickle packager, so every pickle is made, and warned
     about, in one place."""

@@ -23,7 +23,13 @@ import pluggy
 from satchel import hookspecs
 from satchel.callcontext import pickle_permission
 from satchel.entrypoints import FoundEntryPoint, scan_entry_points
-from satchel.errors import PackagerNotFoundError, PackingError, PickleRequested, PluginLoadError, UnpackingError
+from satchel.errors import (
+    PackagerNotFoundError,
+    PackingError,
+    PickleRequested,
+    PluginLoadError,
+    UnpackingError,
+)
 from satchel.priorities import CUSTOM_PRIORITY, check_priority
 from satchel.typenames import type_name
 
@@ -74,7 +80,7 @@ class _Plugin:
         self.version = version
         self.priority = CUSTOM_PRIORITY
         self._callers: dict[str, pluggy.HookCaller | None] = {}
-        self._info: PackagerInfo | None | bool = False  # False: not asked yet
+        self._info: PackagerInfo | bool | None = False  # False: not asked yet
 
     def caller(self, hook: str) -> pluggy.HookCaller | None:
         """A caller of ``hook`` holding this plugin's implementation and every wrapper (None: it has none)."""
@@ -115,6 +121,12 @@ class _Plugin:
     def format_version(self) -> int:
         info = self.info()
         return info.format_version if info is not None else 1
+
+    def producer(self) -> Producer:
+        """This plugin's identity as recorded in what it packs."""
+        from satchel.artifacts import Producer  # attrs: loaded once something is packed
+
+        return Producer(self.name, self.distribution, self.version, self.format_version)
 
 
 def _is_wrapper(impl: pluggy.HookImpl) -> bool:
@@ -451,6 +463,8 @@ class PluginHost:
                 f"plugin {record.name!r} accepted {type_name(type(obj))} but packed nothing; "
                 "report this to the plugin's authors"
             )
+        if packed.producer.plugin != record.name:
+            packed.producer = record.producer()  # unpacking routes by the registered identity
         return packed
 
     def _producer_plugin(self, producer: Producer, what: str) -> _Plugin:

@@ -7,17 +7,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from satchel.errors import PackingError
-from satchel.loghints import LogHint, parse_log_hint
-from satchel.callcontext import pickling_forbidden, staging_directory
 from satchel.artifacts import Packed
+from satchel.callcontext import pickling_forbidden, staging_directory
+from satchel.errors import PackingError
 from satchel.host import PluginHost, get_host
+from satchel.loghints import LogHint, parse_log_hint
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
+    from satchel.diagnostics import Explanation
     from satchel.scope import Scope
     from satchel.store import Store
-    from satchel.diagnostics import Explanation
 
 __all__ = ["explain", "log_packed", "pack", "pack_for", "pack_outputs", "staging", "unbundle"]
 

@@ -31,12 +31,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CustomPackagerSpec",
-    "handler",
     "Project",
     "ProjectConfig",
     "StoredArtifact",
     "default_store_url",
     "get_or_create_project",
+    "handler",
 ]
 
 STORE_ENV = "SATCHEL_STORE"

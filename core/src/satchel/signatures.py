@@ -170,7 +170,7 @@ _FROM_TEXT: dict[type, Callable[[str], Any]] = {
 }
 
 
-class _Unconvertible(Exception):  # noqa: N818 - internal: turned into a RunError naming the parameter
+class _Unconvertible(Exception):
     pass
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.priorities import BUILTIN_PRIORITY
 from satchel.packagers.base import Packager, is_json_value
+from satchel.priorities import BUILTIN_PRIORITY
 
 if TYPE_CHECKING:
     from satchel.artifacts import Artifact

@@ -35,6 +35,13 @@ class PicklePackager(Packager):
     PRIORITY = LOWEST_PRIORITY
     FALLBACK = True
 
+    def can_unpack_item(self, data_item: DataItem, obj_type: type | None, artifact_type: str | None) -> bool:
+        # Its own artifacts, or a local file that says it is a pickle; never any file at all.
+        record = data_item.record
+        if record is not None and record.producer is not None:
+            return record.producer.plugin == self.plugin_name
+        return len(data_item.file_names) == 1 and data_item.file_names[0].endswith((".pkl", ".pickle"))
+
     def pack_object(self, obj: Any, key: str, protocol: int = pickle.HIGHEST_PROTOCOL) -> tuple[ObjectArtifact, dict[str, Any]]:
         """Pickle ``obj``; loading it back needs an explicit opt-in, because unpickling runs code."""
         if pickling_forbidden().get():

@@ -6,8 +6,8 @@ import base64
 import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.priorities import BUILTIN_PRIORITY
 from satchel.packagers.base import Packager
+from satchel.priorities import BUILTIN_PRIORITY
 
 if TYPE_CHECKING:
     from satchel.artifacts import Artifact

@@ -8,8 +8,8 @@ import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from satchel.errors import UnpackingError
-from satchel.priorities import BUILTIN_PRIORITY
 from satchel.packagers.base import Packager, is_json_value
+from satchel.priorities import BUILTIN_PRIORITY
 from satchel.typenames import import_dotted, type_name
 
 if TYPE_CHECKING:

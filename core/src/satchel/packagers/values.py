@@ -8,8 +8,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from satchel.priorities import BUILTIN_PRIORITY
 from satchel.packagers.base import Packager
+from satchel.priorities import BUILTIN_PRIORITY
 
 __all__ = ["ValuesPackager"]
 

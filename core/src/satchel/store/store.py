@@ -50,7 +50,7 @@ from satchel.store.checks import (
     tag_list,
 )
 from satchel.store.hashing import hash_bytes, manifest_hash
-from satchel.store.maintenance import collect_garbage, verify_records
+from satchel.store.maintenance import GcReport, VerifyProblem, collect_garbage, verify_records
 from satchel.store.paths import (
     PROJECTS,
     REFS,
@@ -73,7 +73,6 @@ from satchel.store.records import (
     record_from_row,
     scan_records,
 )
-from satchel.store.maintenance import GcReport, VerifyProblem
 from satchel.store.runrecords import Runs, run_rows
 from satchel.store.uids import new_uid
 from satchel.uri import ArtifactURI, is_uid, parse_uri
