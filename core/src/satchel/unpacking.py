@@ -98,7 +98,8 @@ def unpack_local(item: DataItem, type_hint: Any = None, *, allow_pickle: bool = 
     """A local file or directory (no producer recorded), made into the first hinted type a plugin offers."""
     active = host or get_host()
     wanted = candidate_types(type_hint)
-    for obj_type in wanted or [None]:
+    asks: list[type | None] = [*wanted] or [None]
+    for obj_type in asks:
         for plugin in active.unpackers(item, obj_type, None):
             obj = active.unpack(item, producer=None, plugin=plugin, artifact_type=None, obj_type=obj_type, allow_pickle=allow_pickle)
             if satisfies(obj, wanted):
