@@ -7,6 +7,9 @@ holds only its own implementation plus every wrapper (``pm.subset_hook_caller``)
 tracing and hook monitoring see each call, and the host knows which plugin gave which answer.
 Selection ranks the offers: fallback last, then priority, then closeness of type, then plugin
 name; never registration or installation order.
+
+Discovering plugins must not import attrs (about 40 ms): the attrs-based answer and report types,
+and the Packager base, are imported inside the functions that first need them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from satchel import hookspecs
+from satchel._version import __version__
 from satchel.callcontext import pickle_permission
 from satchel.entrypoints import FoundEntryPoint, scan_entry_points
 from satchel.errors import (
@@ -134,8 +138,6 @@ def _is_wrapper(impl: pluggy.HookImpl) -> bool:
 
 
 def _core_version() -> str:
-    from satchel._version import __version__
-
     return __version__
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from cattrs.errors import BaseValidationError
 from cattrs.preconf.json import make_converter
 
-__all__ = ["converter", "dumps", "loads"]
+__all__ = ["ValidationErrors", "converter", "dumps", "loads"]
+
+#: What structuring raises for data of the wrong shape (besides ValueError, TypeError, KeyError).
+ValidationErrors = BaseValidationError
 
 T = TypeVar("T")
 

@@ -27,6 +27,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 import pytest
@@ -404,8 +405,6 @@ class EntryPointContract:
             cls.test_a_missing_library_is_reported_instead_of_crashing = None  # type: ignore[assignment,method-assign]
 
     def test_entry_points_are_declared_by_the_installed_distribution(self) -> None:
-        from importlib.metadata import entry_points
-
         found = {ep.name: ep for ep in entry_points(group="satchel") if ep.name in self.entry_points}
         assert dict(self.entry_points) == {name: ep.value for name, ep in found.items()}
         assert {self.distribution} == {ep.dist.metadata["Name"] for ep in found.values() if ep.dist is not None}
@@ -428,7 +427,6 @@ class EntryPointContract:
 
     def test_a_missing_library_is_reported_instead_of_crashing(self) -> None:
         """With the heavy libraries absent, the plugins still load and say what to install."""
-        import json
         code = (
             "import json, sys\n"
             f"for name in {list(self.heavy_modules)!r}:\n"

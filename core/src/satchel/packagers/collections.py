@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from satchel.artifacts import Artifact
 from satchel.packagers.base import Packager, is_json_value
 from satchel.priorities import BUILTIN_PRIORITY
 
 if TYPE_CHECKING:
-    from satchel.artifacts import Artifact
     from satchel.dataitem import DataItem
 
 __all__ = ["CollectionsPackager"]
@@ -58,8 +58,6 @@ class CollectionsPackager(Packager):
 
     def pack_file(self, obj: Any, key: str, format: str = "json", indent: int | None = None) -> tuple[Artifact, dict[str, Any]]:  # noqa: A002
         """``json`` (any collection), ``jsonl`` (one line per item of a list, tuple or set), ``txt`` (one string per line)."""
-        from satchel.artifacts import Artifact
-
         container = type(obj).__name__
         value = _as_json(obj)
         if format == "json":

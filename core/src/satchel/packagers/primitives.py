@@ -6,11 +6,11 @@ import base64
 import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from satchel.artifacts import Artifact
 from satchel.packagers.base import Packager
 from satchel.priorities import BUILTIN_PRIORITY
 
 if TYPE_CHECKING:
-    from satchel.artifacts import Artifact
     from satchel.dataitem import DataItem
 
 __all__ = ["PrimitivesPackager"]
@@ -60,8 +60,6 @@ class PrimitivesPackager(Packager):
 
     def pack_file(self, obj: Any, key: str, encoding: str = "utf-8") -> tuple[Artifact, dict[str, Any]]:
         """Text as a ``.txt`` file in ``encoding``; bytes as a ``.bin`` file."""
-        from satchel.artifacts import Artifact
-
         if isinstance(obj, str):
             artifact = Artifact(key=key, body=obj.encode(encoding), file_name=f"{key}.txt", format="txt")
             return artifact, {"type": "str", "encoding": encoding}

@@ -1,4 +1,7 @@
-"""Built-in packager for attrs classes and dataclasses: JSON through cattrs, the class recorded."""
+"""Built-in packager for attrs classes and dataclasses: JSON through cattrs, the class recorded.
+
+cattrs (about 30 ms to import) is imported by the methods that use it, so loading the built-ins stays cheap.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,22 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from satchel.artifacts import Artifact
 from satchel.errors import UnpackingError
 from satchel.packagers.base import Packager, is_json_value
 from satchel.priorities import BUILTIN_PRIORITY
 from satchel.typenames import import_dotted, type_name
 
 if TYPE_CHECKING:
-    from satchel.artifacts import Artifact
     from satchel.dataitem import DataItem
 
 __all__ = ["StructuredPackager"]
+
+
+def _converter() -> Any:
+    from satchel.serde import converter
+
+    return converter
 
 
 def _is_structured(obj_type: type) -> bool:
@@ -66,9 +75,7 @@ class StructuredPackager(Packager):
 
     @staticmethod
     def _unstructure(obj: Any, key: str) -> Any:
-        from satchel.serde import converter
-
-        value = converter.unstructure(obj)
+        value = _converter().unstructure(obj)
         if not is_json_value(value):
             raise TypeError(
                 f"{key!r}: {type_name(type(obj))} does not convert to JSON through cattrs (a field "
@@ -77,26 +84,18 @@ class StructuredPackager(Packager):
         return value
 
     def get_default_packing_artifact_type(self, obj: Any) -> str:
-        from satchel.serde import converter
-
-        return "result" if is_json_value(converter.unstructure(obj)) else "object"
+        return "result" if is_json_value(_converter().unstructure(obj)) else "object"
 
     def pack_result(self, obj: Any, key: str) -> Any:
         return {key: self._unstructure(obj, key)}, {"class": type_name(type(obj))}
 
     def unpack_result(self, value: Any, type_hint: Any = None, **instructions: Any) -> Any:
-        from satchel.serde import converter
-
-        return converter.structure(value, _resolve_class(instructions.get("class"), type_hint))
+        return _converter().structure(value, _resolve_class(instructions.get("class"), type_hint))
 
     def pack_file(self, obj: Any, key: str, indent: int | None = 2) -> tuple[Artifact, dict[str, Any]]:
-        from satchel.artifacts import Artifact
-
         body = json.dumps(self._unstructure(obj, key), indent=indent, ensure_ascii=False, allow_nan=False)
         artifact = Artifact(key=key, body=body.encode("utf-8"), file_name=f"{key}.json", format="json")
         return artifact, {"class": type_name(type(obj))}
 
     def unpack_file(self, data_item: DataItem, type_hint: Any = None, **instructions: Any) -> Any:
-        from satchel.serde import converter
-
-        return converter.structure(json.loads(data_item.read_text()), _resolve_class(instructions.get("class"), type_hint))
+        return _converter().structure(json.loads(data_item.read_text()), _resolve_class(instructions.get("class"), type_hint))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from satchel.artifacts import ArtifactRecord, FileEntry
 from satchel.errors import IntegrityError, StoreError
@@ -37,29 +37,30 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-def dump_record(record: ArtifactRecord) -> bytes:
+def _serde() -> Any:
     from satchel import serde  # cattrs loads on first use, not on `import satchel.store`
 
-    return serde.dumps(record)
+    return serde
+
+
+def dump_record(record: ArtifactRecord) -> bytes:
+    data: bytes = _serde().dumps(record)
+    return data
 
 
 def load_record(data: bytes) -> ArtifactRecord:
     """Parse a metadata file; StoreError when it is not an artifact record."""
-    from cattrs.errors import BaseValidationError
-
-    from satchel import serde
-
+    serde = _serde()
     try:
-        return serde.loads(data, ArtifactRecord)
-    except (ValueError, TypeError, KeyError, BaseValidationError) as exc:
+        record: ArtifactRecord = serde.loads(data, ArtifactRecord)
+        return record
+    except (ValueError, TypeError, KeyError, serde.ValidationErrors) as exc:
         raise StoreError(f"not an artifact record: {exc}") from exc
 
 
 def artifact_row(record: ArtifactRecord) -> ArtifactRow:
     """The index row of a record; the compact record JSON rides along so listing reads no files."""
-    from satchel import serde
-
-    text = json.dumps(serde.converter.unstructure(record), separators=(",", ":"))
+    text = json.dumps(_serde().converter.unstructure(record), separators=(",", ":"))
     rel = metadata_path(record.project, record.key, record.uid)
     return (record.uid, record.project, record.key, record.iteration, record.kind,
             record.created, record.uri, rel, text)
@@ -67,11 +68,10 @@ def artifact_row(record: ArtifactRecord) -> ArtifactRow:
 
 def record_from_row(text: str, tags: str | None) -> ArtifactRecord:
     """A record from its index JSON, with the tags that point at it now."""
-    from satchel import serde
-
     data = json.loads(text)
     data["tags"] = sorted(tags.split(" ")) if tags else []
-    return serde.converter.structure(data, ArtifactRecord)
+    record: ArtifactRecord = _serde().converter.structure(data, ArtifactRecord)
+    return record
 
 
 def scan_records(backend: Backend) -> Iterator[tuple[str, ArtifactRecord | None, str]]:
