@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from satchel.artifacts import ArtifactRecord
-    from satchel.artifacts import Packed
+    from satchel.artifacts import ArtifactRecord, Packed
 
 __all__ = ["DataItem"]
 
 
 def _private_dir(owner: object) -> str:
-    """A temporary directory removed when ``owner`` is garbage-collected (or at exit)."""
-    path = tempfile.mkdtemp(prefix="satchel-item-")
-    weakref.finalize(owner, shutil.rmtree, path, True)
+    """A folder in this process's satchel folder, removed when ``owner`` is garbage-collected (or at exit)."""
+    from satchel.store import tempdirs  # here, not at the top: the store package is heavy to import
+
+    path = tempdirs.make_dir("item-")
+    weakref.finalize(owner, tempdirs.forget, path)
     return path
 
 
@@ -27,7 +27,10 @@ class DataItem:
     """An artifact to unpack, with its files verified before any deserialiser sees them.
 
     ``local()`` returns a local path: the artifact's only file, or a directory holding all of its
-    files under their names. The files are read-only; copy before changing them.
+    files under their names. The files are read-only; copy before changing them. Copies satchel
+    made for the item stay while the item is alive and are gone by the time the process exits, so
+    an unpacker that hands files to its caller copies them out, as the ``path`` packager does
+    (docs/temporary-files.md). A local input's own files are never touched.
     """
 
     def __init__(
@@ -83,7 +86,11 @@ class DataItem:
 
     @classmethod
     def from_packed(cls, packed: Packed, directory: str | None = None) -> DataItem:
-        """A DataItem over a packed artifact's own files, without a store (tests, local hand-over)."""
+        """A DataItem over a packed artifact's own files, without a store (tests, local hand-over).
+
+        The files are copied into *directory*, or else into a folder of this process's satchel
+        folder that goes when the item is garbage-collected (or at exit).
+        """
         assert packed.artifact is not None, "results are values, not files"
         artifact = packed.artifact
         sources = list(artifact.iter_files())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import pathlib
-import tempfile
+import shutil
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.priorities import BUILTIN_PRIORITY
 from satchel.packagers.base import Packager
+from satchel.priorities import BUILTIN_PRIORITY
 
 if TYPE_CHECKING:
     from satchel.artifacts import Artifact
@@ -69,15 +69,18 @@ class PathPackager(Packager):
 
     def unpack_path(self, data_item: DataItem, is_dir: bool = False, as_str: bool = False,
                     archive_format: str | None = None, name: str | None = None) -> Any:
-        """A path to a private copy: the file, or the extracted directory."""
-        from satchel.archives import safe_extract
+        """A path to a private copy: the file, or the extracted directory, under its stored name.
 
-        target_root = tempfile.mkdtemp(prefix="satchel-path-")
+        It lives in this process's satchel folder under the system temp directory and is removed
+        when the process exits; delete it sooner yourself if you like (docs/temporary-files.md).
+        """
+        from satchel.archives import safe_extract
+        from satchel.store import tempdirs  # here, not at the top: the store package is heavy to import
+
+        target_root = tempdirs.make_dir("path-")
         if is_dir:
             result = safe_extract(data_item.local(), os.path.join(target_root, name or data_item.key))
         else:
-            import shutil
-
             result = os.path.join(target_root, name or os.path.basename(data_item.local()))
             shutil.copyfile(data_item.local(), result)
         return result if as_str else pathlib.Path(result)
