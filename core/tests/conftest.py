@@ -1,7 +1,9 @@
-"""Core's tests see only the plugins they register themselves, never whatever is installed."""
+"""Core's tests see only the plugins they register themselves, and write only under ``tmp_path``."""
 
 from __future__ import annotations
 
+import pathlib
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -21,3 +23,13 @@ def host() -> Iterator[PluginHost]:
         yield fresh
     finally:
         set_host(previous)
+
+
+@pytest.fixture(autouse=True)
+def temp_dir_in_tmp_path(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.Path:
+    """Whatever satchel or a test puts in the system temp directory lands under ``tmp_path``."""
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
+    return folder
