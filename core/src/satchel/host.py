@@ -91,16 +91,8 @@ class _Plugin:
         try:
             return self._callers[hook]
         except KeyError:
-            pass
-        pm = self.host.pm
-        implementations = getattr(pm.hook, hook).get_hookimpls()
-        if any(impl.plugin is self.obj and not _is_wrapper(impl) for impl in implementations):
-            others = [impl.plugin for impl in implementations if impl.plugin is not self.obj and not _is_wrapper(impl)]
-            found: pluggy.HookCaller | None = pm.subset_hook_caller(hook, others)
-        else:
-            found = None
-        self._callers[hook] = found
-        return found
+            self.host.build_callers(hook)
+            return self._callers[hook]
 
     def ask(self, hook: str, **kwargs: Any) -> Any:
         """This plugin's answer to ``hook`` through pluggy (None when it does not implement it)."""
@@ -221,6 +213,8 @@ class PluginHost:
                 continue
             self._load_one(plugin)
         self.pm.check_pending()
+        for hook in ("satchel_can_pack", "satchel_pack"):  # the hot path's callers, built once here
+            self.build_callers(hook)
 
     def _load_one(self, plugin: FoundEntryPoint) -> None:
         try:
@@ -269,18 +263,19 @@ class PluginHost:
             if isinstance(plugin, Packager):
                 plugin.identify(name, distribution, version)
             self.pm.register(plugin, name=name)
+            record = _Plugin(self, name, plugin, source, distribution, version)
+            self._plugins[name] = record
+            self._forget_answers()
             try:
                 self.pm.check_pending()
-                record = _Plugin(self, name, plugin, source, distribution, version)
-                self._forget_answers()
                 own = record.ask("satchel_priority")
                 chosen = priority if priority is not None else (own if own is not None else CUSTOM_PRIORITY)
                 record.priority = check_priority(chosen, f"plugin {name!r}")
             except Exception:
+                del self._plugins[name]
                 self.pm.unregister(plugin, name=name)
                 self._forget_answers()
                 raise
-            self._plugins[name] = record
             self.failures.pop(name, None)
         return name
 
@@ -291,6 +286,17 @@ class PluginHost:
                 raise KeyError(f"no plugin named {name!r} is registered; registered: {sorted(self._plugins)}")
             self.pm.unregister(record.obj, name=name)
             self._forget_answers()
+
+    def build_callers(self, hook: str) -> None:
+        """Give every plugin its caller of ``hook``: its own implementation plus every wrapper."""
+        pm = self.pm
+        implementers = [impl.plugin for impl in getattr(pm.hook, hook).get_hookimpls() if not _is_wrapper(impl)]
+        for record in self._plugins.values():
+            if any(plugin is record.obj for plugin in implementers):
+                others = [plugin for plugin in implementers if plugin is not record.obj]
+                record._callers[hook] = pm.subset_hook_caller(hook, others)
+            else:
+                record._callers[hook] = None
 
     def _forget_answers(self) -> None:
         # A subset caller names the plugins it leaves out, so a new plugin needs new callers.

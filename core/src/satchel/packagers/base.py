@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Packager", "is_json_value"]
 
+# Packager class -> its packable types, once every module they name is imported.
+_RESOLVED: dict[type, tuple[type, ...]] = {}
 _ARTIFACT_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
@@ -159,12 +161,18 @@ class Packager:
     @property
     def packable_types(self) -> tuple[type, ...]:
         """The packable types whose modules are imported (the others cannot have instances yet)."""
+        known = _RESOLVED.get(type(self))
+        if known is not None:
+            return known
         resolved = []
         for ref in self._type_refs:
             obj_type = resolve_if_imported(ref) if isinstance(ref, str) else ref
             if isinstance(obj_type, type):
                 resolved.append(obj_type)
-        return tuple(resolved)
+        found = tuple(resolved)
+        if len(found) == len(self._type_refs):
+            _RESOLVED[type(self)] = found  # every module is imported: the answer cannot change any more
+        return found
 
     def type_names(self) -> list[str]:
         return [ref if isinstance(ref, str) else type_name(ref) for ref in self._type_refs]
