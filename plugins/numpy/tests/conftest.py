@@ -1,10 +1,16 @@
-"""Hypothesis profiles, and a host and store that see only this plugin and core's built-ins."""
+"""Hypothesis profiles, a host and store that see only this plugin and core's built-ins, and
+packing's temporary files kept under each test's tmp_path."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+from satchel.callcontext import staging_directory
 from satchel.host import PluginHost
+from satchel.store import Store
 from satchel.testing import isolated_host, load_hypothesis_profile
 from satchel_numpy import NumpyArrayPackager, NumpyScalarPackager
 
@@ -18,8 +24,14 @@ def host() -> PluginHost:
 
 
 @pytest.fixture
-def store(tmp_path):  # type: ignore[no-untyped-def]
-    from satchel.store import Store
-
+def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "store") as opened:
         yield opened
+
+
+@pytest.fixture(autouse=True)
+def _stage_under_tmp_path(tmp_path: Path) -> Iterator[None]:
+    """Packing outside a store writes its temporary files here, not in the system temp directory."""
+    token = staging_directory().set(str(tmp_path))
+    yield
+    staging_directory().reset(token)

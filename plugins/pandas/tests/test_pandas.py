@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import tempfile
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -69,8 +69,9 @@ def host() -> Any:
 
 
 @pytest.fixture(scope="module")
-def store() -> Store:
-    return Store(tempfile.mkdtemp(prefix="satchel-pandas-"))
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    with Store(tmp_path_factory.mktemp("store")) as opened:
+        yield opened
 
 
 def round_trip(host: Any, store: Store, obj: Any, artifact_type: str | None = "file",
@@ -165,36 +166,28 @@ def test_attrs_are_kept(host: Any, store: Store, fmt: str) -> None:
 
 @QUICK
 @given(frames())
-def test_any_frame_round_trips_as_parquet_file(frame: pd.DataFrame) -> None:
-    host = isolated_host(("pandas", DataFramePackager))
-    store = Store(tempfile.mkdtemp(prefix="satchel-pandas-"))
+def test_any_frame_round_trips_as_parquet_file(host: Any, store: Store, frame: pd.DataFrame) -> None:
     _record, restored = quiet_round_trip(host, store, frame, "file", {"format": "parquet"})
     assert_same_frame(frame, restored)
 
 
 @QUICK
 @given(frames())
-def test_any_frame_round_trips_as_json_file(frame: pd.DataFrame) -> None:
-    host = isolated_host(("pandas", DataFramePackager))
-    store = Store(tempfile.mkdtemp(prefix="satchel-pandas-"))
+def test_any_frame_round_trips_as_json_file(host: Any, store: Store, frame: pd.DataFrame) -> None:
     _record, restored = quiet_round_trip(host, store, frame, "file", {"format": "json"})
     assert_same_frame(frame, restored)
 
 
 @QUICK
 @given(frames(mode=CSV_SAFE))
-def test_frames_without_empty_strings_round_trip_as_csv(frame: pd.DataFrame) -> None:
-    host = isolated_host(("pandas", DataFramePackager))
-    store = Store(tempfile.mkdtemp(prefix="satchel-pandas-"))
+def test_frames_without_empty_strings_round_trip_as_csv(host: Any, store: Store, frame: pd.DataFrame) -> None:
     _record, restored = quiet_round_trip(host, store, frame, "file", {"format": "csv"})
     assert_same_frame(frame, restored)
 
 
 @QUICK
 @given(series(mode=CSV_SAFE), st.sampled_from(["csv", "parquet", "feather"]))
-def test_series_round_trip_as_csv_parquet_and_feather(values: pd.Series, fmt: str) -> None:
-    host = isolated_host(("pandas-series", SeriesPackager))
-    store = Store(tempfile.mkdtemp(prefix="satchel-pandas-"))
+def test_series_round_trip_as_csv_parquet_and_feather(host: Any, store: Store, values: pd.Series, fmt: str) -> None:
     _record, restored = quiet_round_trip(host, store, values, "file", {"format": fmt})
     assert_series_equal(values, restored, check_exact=True)
 

@@ -1,12 +1,17 @@
-"""Shared fixtures for satchel-pillow's tests, and the Hypothesis profile (SATCHEL_HYPOTHESIS_PROFILE=dev|ci)."""
+"""Shared fixtures for satchel-pillow's tests, and the Hypothesis profile (SATCHEL_HYPOTHESIS_PROFILE=dev|ci).
+
+Packing's temporary files are kept under each test's tmp_path.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from satchel.callcontext import staging_directory
 from satchel.store import Store
 from satchel.testing import isolated_host, load_hypothesis_profile
 from satchel_pillow import PillowPackager
@@ -25,3 +30,17 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store = Store(str(tmp_path_factory.mktemp("store")))
     yield store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def unpack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where a test copies a packed artifact's files to unpack them without a store (emptied after each use)."""
+    return tmp_path_factory.mktemp("unpacked")
+
+
+@pytest.fixture(autouse=True)
+def _stage_under_tmp_path(tmp_path: Path) -> Iterator[None]:
+    """Packing outside a store writes its temporary files here, not in the system temp directory."""
+    token = staging_directory().set(str(tmp_path))
+    yield
+    staging_directory().reset(token)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,22 +51,23 @@ def round_trip(host: Any, store: Store, img: Image.Image, hint: str) -> tuple[An
     return record, unpack_record(store, record, Image.Image, host=host)
 
 
-def quick_round_trip(host: Any, img: Image.Image, hint: str) -> tuple[Any, Image.Image]:
-    """Pack and unpack without a store (the contract tests cover the store): the format matrix is big."""
-    import tempfile
+def quick_round_trip(host: Any, img: Image.Image, hint: str, directory: Path) -> tuple[Any, Image.Image]:
+    """Pack and unpack without a store (the contract tests cover the store): the format matrix is big.
 
+    The packed files are copied into ``directory`` to be unpacked, and removed after.
+    """
     from satchel.dataitem import DataItem
 
     parsed = parse_log_hint(hint)
     packed = host.pack(img, parsed.key, parsed.artifact_type, parsed.options)
     try:
-        with tempfile.TemporaryDirectory() as directory:
-            item = DataItem.from_packed(packed, directory)
-            restored = host.unpack(
-                item, producer=packed.producer, artifact_type=packed.artifact_type, instructions=packed.instructions
-            )
+        item = DataItem.from_packed(packed, str(directory))
+        restored = host.unpack(
+            item, producer=packed.producer, artifact_type=packed.artifact_type, instructions=packed.instructions
+        )
     finally:
         packed.clear()
+        shutil.rmtree(directory, ignore_errors=True)
     return packed, restored
 
 
@@ -79,7 +82,7 @@ def pack_error(host: Any, img: Image.Image, hint: str) -> str:
 
 
 @pytest.mark.parametrize(("artifact", "mode"), LOSSLESS_CASES)
-def test_lossless_formats_round_trip_exactly(host: Any, artifact: str, mode: str) -> None:
+def test_lossless_formats_round_trip_exactly(host: Any, unpack_dir: Path, artifact: str, mode: str) -> None:
     """Mode, size, pixels, palette and the metadata the format holds come back exactly."""
     options = file_options(mode=mode, **parse_log_hint(f"k : {artifact}").options)
     spec = options.spec
@@ -90,7 +93,7 @@ def test_lossless_formats_round_trip_exactly(host: Any, artifact: str, mode: str
     def check(img: Image.Image) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ImageMetadataWarning)
-            packed, restored = quick_round_trip(host, img, f"img : {artifact}")
+            packed, restored = quick_round_trip(host, img, f"img : {artifact}", unpack_dir)
         assert packed.artifact.format == spec.name
         assert packed.artifact.src_path.endswith(f"img.{spec.extension}")
         assert_same_image(img, restored, metadata=kept)
@@ -102,12 +105,12 @@ def test_lossless_formats_round_trip_exactly(host: Any, artifact: str, mode: str
 
 
 @pytest.mark.parametrize("mode", sorted(FORMATS["jpeg"].modes))
-def test_jpeg_is_within_the_documented_error_at_quality_95(host: Any, mode: str) -> None:
+def test_jpeg_is_within_the_documented_error_at_quality_95(host: Any, unpack_dir: Path, mode: str) -> None:
     """JPEG at quality 95 (explicit or default) keeps mode, size and metadata; pixels within the bound."""
 
     @given(images([mode]), st.sampled_from(["file[format=jpeg]", "file[format=JPG, quality=95]"]))
     def check(img: Image.Image, artifact: str) -> None:
-        packed, restored = quick_round_trip(host, img, f"photo : {artifact}")
+        packed, restored = quick_round_trip(host, img, f"photo : {artifact}", unpack_dir)
         assert packed.instructions["quality"] == 95
         assert packed.artifact.src_path.endswith("photo.jpg")
         assert_same_image(img, restored, max_mean_abs_error=JPEG_Q95_MAX_MEAN_ABS_ERROR, metadata=("icc_profile", "dpi", "exif"))
@@ -116,10 +119,10 @@ def test_jpeg_is_within_the_documented_error_at_quality_95(host: Any, mode: str)
 
 
 @pytest.mark.parametrize("mode", sorted(FORMATS["webp"].modes))
-def test_lossy_webp_is_within_the_documented_error_for_smooth_images(host: Any, mode: str) -> None:
+def test_lossy_webp_is_within_the_documented_error_for_smooth_images(host: Any, unpack_dir: Path, mode: str) -> None:
     @given(images([mode], kinds=("flat", "gradient"), min_side=16))
     def check(img: Image.Image) -> None:
-        _packed, restored = quick_round_trip(host, img, "photo : file[format=webp, quality=95]")
+        _packed, restored = quick_round_trip(host, img, "photo : file[format=webp, quality=95]", unpack_dir)
         assert_same_image(
             img, restored, max_mean_abs_error=WEBP_Q95_SMOOTH_MAX_MEAN_ABS_ERROR, metadata=("icc_profile", "dpi", "exif")
         )

@@ -6,7 +6,8 @@ import base64
 import io
 import json
 import re
-import tempfile
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,16 +32,16 @@ def pack(host: Any, img: Image.Image, hint: str = "img") -> Any:
     return packed
 
 
-def unpack_plot(host: Any, packed: Any) -> Image.Image:
-    """Unpack a packed plot from its own files (no store), then clear them."""
+def unpack_plot(host: Any, packed: Any, directory: Path) -> Image.Image:
+    """Unpack a packed plot from its own files copied into ``directory`` (no store), then remove them."""
     from satchel.dataitem import DataItem
 
     try:
-        with tempfile.TemporaryDirectory() as directory:
-            item = DataItem.from_packed(packed, directory)
-            return host.unpack(item, producer=packed.producer, artifact_type="plot", instructions=packed.instructions)
+        item = DataItem.from_packed(packed, str(directory))
+        return host.unpack(item, producer=packed.producer, artifact_type="plot", instructions=packed.instructions)
     finally:
         packed.clear()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def thumbnail(preview: dict[str, Any]) -> Image.Image:
@@ -101,10 +102,9 @@ def test_noisy_preview_falls_back_to_a_lossy_thumbnail(host: Any) -> None:
 
 
 @given(images(sorted(PLOT_MODES), transparency=True, rgba_palettes=True))
-def test_plot_round_trips_exactly_for_the_modes_png_holds(img: Image.Image) -> None:
-    host = isolated_host(("pillow", PillowPackager))
+def test_plot_round_trips_exactly_for_the_modes_png_holds(host: Any, unpack_dir: Path, img: Image.Image) -> None:
     packed = host.pack(img, "img", "plot", {})
-    restored = unpack_plot(host, packed)
+    restored = unpack_plot(host, packed, unpack_dir)
     assert "source_mode" not in packed.instructions
     assert_same_image(img, restored)
 
@@ -114,14 +114,14 @@ def test_plot_round_trips_exactly_for_the_modes_png_holds(img: Image.Image) -> N
     [("CMYK", "RGB"), ("YCbCr", "RGB"), ("HSV", "RGB"), ("RGBX", "RGB"), ("LAB", "L"), ("PA", "RGBA"),
      ("La", "LA"), ("RGBa", "RGBA"), ("I", "L"), ("F", "L"), ("I;16B", "L")],
 )
-def test_plot_renders_modes_png_cannot_hold_and_says_so(host: Any, mode: str, shown: str) -> None:
+def test_plot_renders_modes_png_cannot_hold_and_says_so(host: Any, unpack_dir: Path, mode: str, shown: str) -> None:
     """A plot is for looking at: CMYK becomes RGB, float and 32-bit values are stretched onto 0..255.
     The record says which mode was rendered; with no hint such images are stored as TIFF files."""
     img = Image.new(mode, (6, 4))
     if mode == "PA":
         img.putpalette([255, 0, 0] * 256)
     packed = host.pack(img, "img", "plot", {})
-    restored = unpack_plot(host, packed)
+    restored = unpack_plot(host, packed, unpack_dir)
     assert packed.instructions == {"format": "png", "mode": shown, "source_mode": mode}
     assert restored.mode == shown
     if mode in FORMATS["tiff"].modes:
@@ -143,10 +143,10 @@ def test_float_plot_stretches_the_value_range() -> None:
     assert render_for_display(nan).mode == "L"
 
 
-def test_a_rendered_plot_drops_the_icc_profile_of_the_source_colour_space(host: Any) -> None:
+def test_a_rendered_plot_drops_the_icc_profile_of_the_source_colour_space(host: Any, unpack_dir: Path) -> None:
     img = Image.new("CMYK", (4, 4))
     img.info["icc_profile"] = b"a CMYK profile"
     img.info["dpi"] = (150, 150)
-    restored = unpack_plot(host, host.pack(img, "img", "plot", {}))
+    restored = unpack_plot(host, host.pack(img, "img", "plot", {}), unpack_dir)
     assert "icc_profile" not in restored.info
     assert restored.info["dpi"] == (150, 150)
