@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from satchel.cli import JSON_KEYS, main
+from satchel.cli import JSON_KEYS, json_output, main
 from satchel.cli.targets import parse_inputs, parse_value
 from satchel.entrypoints import FoundEntryPoint
 from satchel.host import PluginHost, set_host
@@ -342,17 +342,22 @@ def test_artifacts_json_has_the_documented_keys(cli: Any, workdir: Path) -> None
         assert key in JSON_KEYS["runs show"] + JSON_KEYS["artifacts show"]
 
 
-def test_large_exports_show_a_progress_bar_on_a_terminal(cli: Any, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _err = cli("run", str(workdir / "handlers.py:blob"), "-p", "size=65536", "--returns", "blob : file")
-    uri = URI_RE.search(out).group()  # type: ignore[union-attr]
-    monkeypatch.setattr("satchel.cli.commands.PROGRESS_MIN_BYTES", 1000)
-    monkeypatch.setattr("satchel.cli.commands._CHUNK", 4096)
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    code, _out, err = cli("artifacts", "get", uri, "-o", str(workdir / "blob.bin"))
-    assert 0 == code
-    assert "[##############################] 100%  64.0 KiB / 64.0 KiB\n" in err
-    assert err.count("\r") > 5
-    assert bytes(range(256)) * 256 == (workdir / "blob.bin").read_bytes()
+@pytest.mark.parametrize(
+    ("command", "keys"),
+    [
+        ("runs show", json_output.RUN_KEYS),
+        ("runs", json_output.RUN_LISTING_KEYS),
+        ("artifacts", json_output.ARTIFACT_KEYS),
+        ("artifacts show", json_output.ARTIFACT_SHOW_KEYS),
+        ("plugins", json_output.PLUGIN_KEYS),
+        ("explain", (*json_output.OUTPUT_KEYS, *json_output.CANDIDATE_KEYS)),
+        ("verify", json_output.PROBLEM_KEYS),
+        ("gc", json_output.GC_KEYS),
+    ],
+)
+def test_every_key_json_prints_is_documented_in_help(command: str, keys: tuple[str, ...]) -> None:
+    documented = set(re.findall(r"\w+", JSON_KEYS[command]))
+    assert set() == set(keys) - documented
 
 
 # -- plugins and explain ---------------------------------------------------------------------------

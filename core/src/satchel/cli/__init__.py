@@ -6,18 +6,47 @@ error or bad input (the message says what was wrong, without a traceback).
 Every listing and show command takes ``--json`` and then prints one JSON document to stdout;
 its keys are stable and listed in ``JSON_KEYS`` (and in each command's ``--help``).
 
-This module imports only the standard library until a command runs, so ``satchel --help`` is fast.
+This module reads the command line and dispatches it; each command lives in the module of its
+group (run, browse, plugins, explain, maintenance), over the shared ``context``.
 """
+
+# A command's module is imported only once argparse has chosen it, so `satchel --help` imports
+# the standard library and satchel's light modules alone.
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import cast
 
-__all__ = ["JSON_KEYS", "build_parser", "main"]
+from satchel._version import __version__
+from satchel.cli.context import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    USER_ERRORS,
+    Context,
+    print_error,
+    short_warnings,
+)
 
-PROG = "satchel"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+__all__ = ["COMMANDS", "JSON_KEYS", "build_parser", "dispatch", "main"]
+
+#: The module and function that carry out each command.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("satchel.cli.run", "cmd_run"),
+    "runs": ("satchel.cli.browse", "cmd_runs"),
+    "artifacts": ("satchel.cli.browse", "cmd_artifacts"),
+    "plugins": ("satchel.cli.plugins", "cmd_plugins"),
+    "explain": ("satchel.cli.explain", "cmd_explain"),
+    "verify": ("satchel.cli.maintenance", "cmd_verify"),
+    "gc": ("satchel.cli.maintenance", "cmd_gc"),
+    "reindex": ("satchel.cli.maintenance", "cmd_reindex"),
+}
 
 _RUN_KEYS = (
     "uid, name, project, handler, status, start, end, params, inputs, returns, results, "
@@ -87,8 +116,6 @@ def _common_options(*, with_defaults: bool) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from satchel._version import __version__
-
     common = _common_options(with_defaults=False)
     parser = argparse.ArgumentParser(
         prog=PROG, description=_DESCRIPTION, epilog=_EPILOG,
@@ -200,9 +227,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return _exit_code(exit_)
-    from satchel.cli.commands import dispatch
-
     return dispatch(args)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the command ``args`` names; user mistakes become one ``satchel: error:`` line and exit 2."""
+    module, function = COMMANDS[args.command]
+    command = cast(Callable[[Context], int], getattr(importlib.import_module(module), function))
+    ctx = Context(args)
+    try:
+        with short_warnings():
+            return command(ctx)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except USER_ERRORS as error:
+        print_error(error)
+        return EXIT_USAGE
 
 
 def _exit_code(exit_: SystemExit) -> int:
@@ -210,4 +256,3 @@ def _exit_code(exit_: SystemExit) -> int:
     if code is None:
         return EXIT_OK
     return code if isinstance(code, int) else EXIT_USAGE
-

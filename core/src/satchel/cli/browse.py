@@ -1,0 +1,191 @@
+"""``satchel runs`` and ``satchel artifacts``: list what a project holds, show one record, export an artifact."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from satchel.cli.context import EXIT_OK, PROG, Context, result_value
+from satchel.cli.json_output import (
+    ARTIFACT_KEYS,
+    ARTIFACT_SHOW_KEYS,
+    RUN_KEYS,
+    RUN_LISTING_KEYS,
+    documented,
+    print_json,
+)
+from satchel.cli.output import human_size, print_table, short_time, summarize
+
+__all__ = ["cmd_artifacts", "cmd_runs"]
+
+
+# -- runs ------------------------------------------------------------------------------------------
+
+
+def cmd_runs(ctx: Context) -> int:
+    if ctx.args.runs_command == "show":
+        return _show_run(ctx)
+    limit = ctx.args.limit or None
+    runs = ctx.project.list_runs(limit=limit)
+    if ctx.json:
+        print_json([documented(run.record, RUN_LISTING_KEYS) for run in runs])
+        return EXIT_OK
+    if not runs:
+        print(f"no runs in project {ctx.project_name!r} ({ctx.project.store.url}); start one with `{PROG} run FILE.py:FUNCTION`")
+        return EXIT_OK
+    print_table(
+        ["uid", "name", "status", "start", "outputs"],
+        ([r.uid, r.record.name, r.status, short_time(r.record.start), len(r.record.outputs)] for r in runs),
+    )
+    _more_hint(len(runs), limit)
+    return EXIT_OK
+
+
+def _show_run(ctx: Context) -> int:
+    run = ctx.project.get_run(ctx.args.uid)
+    record = run.record
+    if ctx.json:
+        print_json(documented(record, RUN_KEYS))
+        return EXIT_OK
+    fields: list[tuple[str, object]] = [
+        ("uid", record.uid), ("name", record.name), ("project", record.project), ("handler", record.handler),
+        ("status", record.status), ("start", short_time(record.start)), ("end", short_time(record.end)),
+    ]
+    if record.returns:
+        fields.append(("returns", ", ".join(record.returns)))
+    _print_fields(fields)
+    _print_mapping("params", {k: summarize(v) for k, v in record.params.items()})
+    _print_mapping("inputs", {k: _input_text(v) for k, v in record.inputs.items()})
+    _print_mapping("results", {k: summarize(result_value(run, k)) for k in record.results})
+    _print_mapping("outputs", record.outputs, separator="  ")
+    if record.versions:
+        print(f"versions: {_versions_text(record.versions)}")
+    if record.labels:
+        _print_mapping("labels", record.labels)
+    if record.error:
+        print(f"error:    {record.error}")
+    if record.traceback:
+        print("traceback:")
+        for line in record.traceback.rstrip().splitlines():
+            print(f"  {line}")
+    return EXIT_OK
+
+
+def _input_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _versions_text(versions: dict[str, Any]) -> str:
+    parts = [f"{name} {value}" for name, value in versions.items() if not isinstance(value, dict)]
+    plugins = versions.get("plugins")
+    if isinstance(plugins, dict) and plugins:
+        parts.append("plugins: " + ", ".join(f"{name} {version}" for name, version in sorted(plugins.items())))
+    return "; ".join(parts)
+
+
+# -- artifacts -------------------------------------------------------------------------------------
+
+
+def cmd_artifacts(ctx: Context) -> int:
+    sub = ctx.args.artifacts_command
+    if sub == "show":
+        return _show_artifact(ctx)
+    if sub == "get":
+        return _get_artifact(ctx)
+    args = ctx.args
+    limit = args.limit or None
+    found = [a.record for a in ctx.project.list_artifacts(key=args.key, kind=args.kind, tag=args.tag, limit=limit)]
+    if ctx.json:
+        print_json([documented(record, ARTIFACT_KEYS, uri=record.uri) for record in found])
+        return EXIT_OK
+    if not found:
+        filters = [f"--{name} {value}" for name, value in (("key", args.key), ("kind", args.kind), ("tag", args.tag)) if value]
+        matching = f" matching {' '.join(filters)}" if filters else ""
+        print(f"no artifacts{matching} in project {ctx.project_name!r} ({ctx.project.store.url})")
+        return EXIT_OK
+    print_table(
+        ["uri", "kind", "tags", "size", "created", "producer"],
+        (
+            [r.uri, r.kind, ",".join(r.tags) or None, human_size(r.size), short_time(r.created),
+             r.producer.plugin if r.producer else None]
+            for r in found
+        ),
+    )
+    _more_hint(len(found), limit)
+    return EXIT_OK
+
+
+def _show_artifact(ctx: Context) -> int:
+    record = ctx.project.get_artifact(ctx.args.ref).record
+    if ctx.json:
+        print_json(documented(record, ARTIFACT_SHOW_KEYS, uri=record.uri))
+        return EXIT_OK
+    producer = record.producer
+    made_by = (
+        f"{producer.plugin} ({producer.distribution or '?'} {producer.version or '?'}, format {producer.format_version})"
+        if producer is not None else None
+    )
+    stored_as = ", ".join(
+        part for part in (
+            f"artifact type {record.artifact_type}" if record.artifact_type else "",
+            f"format {record.format}" if record.format else "",
+        ) if part
+    )
+    _print_fields([
+        ("uri", record.uri), ("key", record.key), ("project", record.project),
+        ("kind", f"{record.kind} ({stored_as})" if stored_as else record.kind),
+        ("tags", ", ".join(record.tags) or None), ("size", f"{human_size(record.size)} ({record.size} bytes)"),
+        ("created", short_time(record.created)), ("run", record.run), ("object type", record.object_type),
+        ("producer", made_by), ("hash", record.hash),
+    ])
+    print("files:")
+    print_table(
+        ["  name", "size", "sha256"],
+        ([f"  {f.name}", human_size(f.size), f.sha256] for f in record.files),
+    )
+    _print_mapping("instructions", {k: summarize(v) for k, v in record.instructions.items()})
+    _print_mapping("labels", record.labels)
+    _print_mapping("extra", {k: summarize(v) for k, v in record.extra.items()})
+    if record.preview:
+        _print_mapping("preview", {k: summarize(v) for k, v in record.preview.items()})
+    print(f"export it: {ctx.command('artifacts', 'get', record.uri, '-o', 'PATH')}")
+    return EXIT_OK
+
+
+def _get_artifact(ctx: Context) -> int:
+    project = ctx.project
+    record = project.get_artifact(ctx.args.ref).record
+    dest = ctx.args.output or project.config.artifact_path or os.curdir
+    paths = project.store.export(record, dest)
+    if ctx.json:
+        print_json({"uri": record.uri, "paths": paths})
+    else:
+        for path in paths:
+            print(path)
+    return EXIT_OK
+
+
+# -- text ------------------------------------------------------------------------------------------
+
+
+def _more_hint(shown: int, limit: int | None) -> None:
+    if limit is not None and shown == limit:
+        print(f"(the newest {limit}; --limit N for more, --limit 0 for all)", file=sys.stderr)
+
+
+def _print_fields(fields: list[tuple[str, object]]) -> None:
+    width = max(len(label) for label, _value in fields) + 1
+    for label, value in fields:
+        print(f"{(label + ':').ljust(width)}  {'-' if value is None else value}")
+
+
+def _print_mapping(title: str, mapping: dict[str, Any], *, separator: str = " = ") -> None:
+    if not mapping:
+        return
+    print(f"{title}:")
+    width = max(len(str(key)) for key in mapping)
+    for key, value in mapping.items():
+        print(f"  {str(key).ljust(width)}{separator}{value}")

@@ -1,0 +1,57 @@
+"""What ``--json`` prints: a record as the one converter unstructures it, cut to its documented keys."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from satchel.serde import converter
+
+__all__ = [
+    "ARTIFACT_KEYS",
+    "ARTIFACT_SHOW_KEYS",
+    "CANDIDATE_KEYS",
+    "GC_KEYS",
+    "OUTPUT_KEYS",
+    "PLUGIN_KEYS",
+    "PROBLEM_KEYS",
+    "RUN_KEYS",
+    "RUN_LISTING_KEYS",
+    "documented",
+    "print_json",
+]
+
+# The keys scripts may rely on, in the order they are printed; satchel.cli.JSON_KEYS describes them.
+RUN_KEYS = (
+    "uid", "name", "project", "handler", "status", "start", "end", "params", "inputs", "returns",
+    "results", "outputs", "error", "traceback", "versions", "labels",
+)
+RUN_LISTING_KEYS = tuple(key for key in RUN_KEYS if key != "traceback")
+ARTIFACT_KEYS = (
+    "uri", "key", "project", "uid", "kind", "iteration", "tags", "size", "created", "producer", "run",
+    "format", "artifact_type", "object_type",
+)
+ARTIFACT_SHOW_KEYS = (*ARTIFACT_KEYS, "hash", "files", "instructions", "labels", "extra", "preview")
+PLUGIN_KEYS = (
+    "name", "status", "distribution", "version", "priority", "fallback", "source", "types",
+    "packing_artifact_types", "unpacking_artifact_types", "default_packing_artifact_type", "error",
+)
+OUTPUT_KEYS = ("output", "hint", "type", "artifact_type", "winner", "packs_as", "note", "candidates")
+CANDIDATE_KEYS = ("plugin", "priority", "accepted", "fallback", "winner", "reason")
+PROBLEM_KEYS = ("uri", "file", "problem", "expected", "actual")
+GC_KEYS = (
+    "dry_run", "blobs_removed", "blob_bytes_removed", "blobs_kept", "tmp_removed", "tmp_bytes_removed",
+    "bytes_removed",
+)
+
+
+def documented(record: Any, keys: Sequence[str], **computed: Any) -> dict[str, Any]:
+    """``record`` unstructured, with the ``computed`` keys that are not its fields, cut to ``keys``."""
+    data = {**converter.unstructure(record), **computed}
+    return {key: data[key] for key in keys}
+
+
+def print_json(data: Any, *, out: TextIO | None = None) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str), file=out or sys.stdout)

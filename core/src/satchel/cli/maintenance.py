@@ -1,0 +1,63 @@
+"""``satchel verify``, ``gc`` and ``reindex``: check a store's bytes, remove what nothing uses, rebuild its index."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from satchel.cli.context import EXIT_FAILED, EXIT_OK, PROG, Context
+from satchel.cli.json_output import GC_KEYS, PROBLEM_KEYS, documented, print_json
+from satchel.errors import StoreError
+from satchel.uri import is_store_uri
+
+if TYPE_CHECKING:
+    from satchel.store import Store
+
+__all__ = ["cmd_gc", "cmd_reindex", "cmd_verify"]
+
+
+def cmd_verify(ctx: Context) -> int:
+    ref = ctx.args.ref
+    store = ctx.project.store
+    if ref is not None and not is_store_uri(ref):
+        ref = ctx.project.get_artifact(ref).uri
+    problems = store.verify(ref)
+    if ctx.json:
+        print_json({"ok": not problems, "problems": [documented(p, PROBLEM_KEYS) for p in problems]})
+        return EXIT_FAILED if problems else EXIT_OK
+    what = ref if ref is not None else f"every artifact in {store.url}"
+    if not problems:
+        print(f"ok: {what}: every file matches its sha256")
+        return EXIT_OK
+    for problem in problems:
+        print(str(problem))
+    print(f"{PROG}: {len(problems)} problem(s) in {what}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_gc(ctx: Context) -> int:
+    store = ctx.project.store
+    _require_existing(store)
+    report = store.gc(dry_run=ctx.args.dry_run, older_than=ctx.args.older_than)
+    if ctx.json:
+        print_json(documented(report, GC_KEYS, bytes_removed=report.bytes_removed))
+    else:
+        print(str(report))
+    return EXIT_OK
+
+
+def cmd_reindex(ctx: Context) -> int:
+    store = ctx.project.store
+    _require_existing(store)
+    count = store.reindex()
+    if ctx.json:
+        print_json({"artifacts": count})
+    else:
+        print(f"indexed {count} artifact version(s) in {store.url}")
+    return EXIT_OK
+
+
+def _require_existing(store: Store) -> None:
+    if "://" not in store.url and not os.path.isdir(store.url):
+        raise StoreError(f"there is no store at {store.url}; give --store PATH, or run something to create it")

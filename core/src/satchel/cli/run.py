@@ -1,0 +1,101 @@
+"""``satchel run``: check a handler's arguments before anything is recorded, run it, and show what it stored."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from satchel.cli.context import EXIT_FAILED, EXIT_OK, PROG, Context, result_value
+from satchel.cli.json_output import RUN_KEYS, documented, print_json
+from satchel.cli.output import summarize
+from satchel.cli.targets import load_handler, parse_inputs, parse_params
+from satchel.errors import RunError
+from satchel.signatures import check_arguments
+from satchel.uri import is_store_uri
+
+if TYPE_CHECKING:
+    from satchel.project import Project
+    from satchel.runs import Run
+
+__all__ = ["cmd_run"]
+
+
+def cmd_run(ctx: Context) -> int:
+    args = ctx.args
+    params = parse_params(args.params)
+    inputs = parse_inputs(args.inputs)
+    handler = load_handler(args.target)
+    _check_arguments(handler, params, inputs)
+    project = ctx.project
+    _check_input_uris(project, inputs)
+    if args.returns is None and not getattr(handler, "__satchel_returns__", None) and _returns_something(handler):
+        print(
+            f"{PROG}: note: no --returns given, so what {args.target} returns is not stored; "
+            'e.g. --returns result, or --returns "a" "b : file" for a tuple',
+            file=sys.stderr,
+        )
+    run = project.run(
+        handler, params=params, inputs=inputs, returns=args.returns, name=args.name,
+        allow_pickle=True if args.allow_pickle else None, raise_on_failure=False,
+    )
+    if ctx.json:
+        print_json(documented(run.record, RUN_KEYS))
+    else:
+        _print_run_summary(ctx, run)
+    if run.status != "completed":
+        print(f"{PROG}: run {run.record.name} failed: {run.error}", file=sys.stderr)
+        print(f"the record and traceback are kept: {ctx.command('runs', 'show', run.uid)}", file=sys.stderr)
+        if run.error and run.error.startswith("PickleNotAllowedError"):
+            print("try: --allow-pickle, if you trust where the artifact came from", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _check_arguments(handler: Callable[..., Any], params: Mapping[str, Any], inputs: Mapping[str, Any]) -> None:
+    """Unknown or missing arguments are usage errors, found before a run is recorded."""
+    try:
+        check_arguments(handler, {**params, **inputs})
+    except RunError as error:
+        error.add_note("(give them with -p or -i)")
+        raise
+
+
+def _returns_something(handler: Callable[..., Any]) -> bool:
+    try:
+        annotation = inspect.signature(handler).return_annotation
+    except (TypeError, ValueError):
+        return True
+    return annotation not in (None, "None")
+
+
+def _check_input_uris(project: Project, inputs: Mapping[str, Any]) -> None:
+    """A store:// input that is malformed or missing is a usage error, found before the handler runs."""
+    for key, value in inputs.items():
+        for item in value if isinstance(value, list) else [value]:
+            if is_store_uri(item):
+                try:
+                    project.store.get_artifact(item)
+                except Exception as error:
+                    error.add_note(f"(input {key!r})")
+                    raise
+
+
+def _print_run_summary(ctx: Context, run: Run) -> None:
+    record = run.record
+    print(f"run {record.name}  {record.uid}  {record.status}")
+    if record.results:
+        print("results:")
+        width = max(len(key) for key in record.results)
+        for key in record.results:
+            print(f"  {key.ljust(width)} = {summarize(result_value(run, key))}")
+    if record.outputs:
+        print("outputs:")
+        width = max(len(key) for key in record.outputs)
+        for key, uri in record.outputs.items():
+            print(f"  {key.ljust(width)}  {uri}")
+    print("look at them:")
+    for uri in record.outputs.values():
+        print(f"  {ctx.command('artifacts', 'show', uri)}")
+    print(f"  {ctx.command('runs', 'show', record.uid)}")
