@@ -206,6 +206,33 @@ def test_running_without_returns_says_nothing_is_stored(cli: Any, workdir: Path)
     assert (0, True, True) == (code, "no --returns given" in err, "completed" in out)
 
 
+CANVAS = '''
+from pathlib import Path
+
+
+def render(width: int, ratio: float = 1.5) -> str:
+    Path(__file__).with_name("rendered.txt").write_text("the handler ran")
+    return f"{width!r} {ratio!r}"
+'''
+
+
+def test_params_arrive_converted_to_the_handlers_type_hints(cli: Any, workdir: Path) -> None:
+    (workdir / "canvas.py").write_text(CANVAS)
+    code, out, _err = cli("run", str(workdir / "canvas.py:render"), "-p", "width=128", "-p", "ratio=1", "--returns", "shape", "--json")
+    assert (0, {"shape": "128 1.0"}) == (code, json.loads(out)["results"])
+
+
+def test_a_param_that_does_not_convert_to_its_hint_exits_2_before_the_handler_runs(cli: Any, workdir: Path) -> None:
+    (workdir / "canvas.py").write_text(CANVAS)
+    code, out, err = cli("run", str(workdir / "canvas.py:render"), "-p", "width=abc", "--returns", "shape")
+    assert (2, "") == (code, out)
+    assert 1 == len(err.splitlines()), err
+    assert err.startswith("satchel: error: parameter 'width' of "), err
+    assert re.search(r"render: 'abc' is not an? int\b", err), err
+    assert False is (workdir / "rendered.txt").exists()
+    assert [] == json.loads(cli("runs", "--json")[1])
+
+
 # -- user mistakes: one line, exit 2 ---------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from satchel.cli.json_output import RUN_KEYS, documented, print_json
 from satchel.cli.output import summarize
 from satchel.cli.targets import load_handler, parse_inputs, parse_params
 from satchel.errors import RunError
-from satchel.signatures import check_arguments
+from satchel.signatures import check_arguments, convert_params
 from satchel.uri import is_store_uri
 
 if TYPE_CHECKING:
@@ -54,12 +54,14 @@ def cmd_run(ctx: Context) -> int:
 
 
 def _check_arguments(handler: Callable[..., Any], params: Mapping[str, Any], inputs: Mapping[str, Any]) -> None:
-    """Unknown or missing arguments are usage errors, found before a run is recorded."""
+    """Unknown, missing or mistyped arguments are usage errors, found before a run is recorded."""
     try:
         check_arguments(handler, {**params, **inputs})
     except RunError as error:
         error.add_note("(give them with -p or -i)")
         raise
+    # The run converts the params itself; converting them here stops a bad value before it starts.
+    convert_params(handler, params)
 
 
 def _returns_something(handler: Callable[..., Any]) -> bool:
