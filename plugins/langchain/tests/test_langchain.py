@@ -37,7 +37,7 @@ from satchel.store import Store
 from satchel.packing import log_packed, staging
 from satchel.unpacking import unpack_record
 from satchel.testing import PackagerContract, isolated_host
-from satchel_langchain import LangChainDeclinePackager, LangChainPackager, _codec
+from satchel_langchain import LangChainPackager, _codec
 
 FAKE_SECRET_NAME = "SATCHEL_LC_FAKE_API_KEY"
 FAKE_SECRET_VALUE = "sk-fake-4f1c9e0b-never-read"
@@ -83,8 +83,8 @@ class TestLangChainPackager(PackagerContract):
 
 @pytest.fixture
 def host() -> PluginHost:
-    """Core's built-ins (pickle included) plus both satchel-langchain packagers, nothing else installed."""
-    return isolated_host(("langchain", LangChainPackager), ("langchain-decline", LangChainDeclinePackager))
+    """Core's built-ins (pickle included) plus satchel-langchain's packager, nothing else installed."""
+    return isolated_host(("langchain", LangChainPackager))
 
 
 @pytest.fixture
@@ -341,7 +341,7 @@ def test_packing_leaves_the_template_unchanged(host: PluginHost) -> None:
     assert chat == before
 
 
-# -- Declining other LangChain objects -------------------------------------------------------------
+# -- Refusing other LangChain objects --------------------------------------------------------------
 
 
 def _identity(value: Any) -> Any:
@@ -349,46 +349,73 @@ def _identity(value: Any) -> Any:
 
 
 class MyPrompt(PromptTemplate):
-    """A user subclass: it would not load back by class name, so it is declined."""
+    """A user subclass: it would not load back by class name, so it is refused."""
 
 
 @pytest.mark.parametrize(
     ("obj", "named"),
     [
-        (RunnableLambda(_identity), "langchain_core.runnables.base.RunnableLambda"),
-        (Document(page_content="x"), "langchain_core.documents.base.Document"),
-        (PromptTemplate.from_template("{a}") | RunnableLambda(_identity), "RunnableSequence"),
-        (MyPrompt(template="{a}", input_variables=["a"]), "a subclass of PromptTemplate"),
+        (RunnableLambda(_identity), "a langchain_core.runnables.base.RunnableLambda is not one of them"),
+        (Document(page_content="x"), "a langchain_core.documents.base.Document is not one of them"),
+        (PromptTemplate.from_template("{a}") | RunnableLambda(_identity), "RunnableSequence is not one of them"),
+        (MyPrompt(template="{a}", input_variables=["a"]), "(a subclass of PromptTemplate; only the exact LangChain classes"),
         (AIMessageChunk(content="x"), "turn it into a message first with langchain_core.messages.message_chunk_to_message"),
     ],
     ids=["runnable", "document", "chain", "subclass", "chunk"],
 )
-def test_other_langchain_objects_are_declined_not_pickled(host: PluginHost, obj: Any, named: str) -> None:
-    assert host.explain(obj).winner.plugin == "langchain-decline"  # type: ignore[union-attr]
+def test_other_langchain_objects_are_refused_not_pickled(host: PluginHost, obj: Any, named: str) -> None:
+    winner = host.explain(obj).winner
+    assert winner is not None
+    assert ("langchain", LangChainPackager.REFUSAL_PRIORITY) == (winner.plugin, winner.priority)
+    assert winner.refusal is not None and named in winner.refusal
     with warnings.catch_warnings():
         warnings.simplefilter("error", PickleFallbackWarning)
         with pytest.raises(PackingError) as raised:
             host.pack(obj, "thing")
     message = str(raised.value)
+    assert message.startswith("'thing': satchel-langchain packs prompt templates (PromptTemplate, ChatPromptTemplate")
     assert named in message
-    assert "ChatPromptTemplate" in message
-    assert "AIMessage" in message
-    assert "'thing : object'" in message
+    assert "chat messages (AIMessage, HumanMessage" in message
+    assert "not pickled silently" in message
+    assert "may carry API keys" in message
+    assert "'<key> : object'" in message
+    assert "allow_pickle" in message
 
 
-def test_declined_objects_can_still_be_pickled_on_request(host: PluginHost) -> None:
+def test_refused_objects_can_still_be_pickled_on_request(host: PluginHost) -> None:
     with pytest.warns(PickleFallbackWarning):
         packed = host.pack(RunnableLambda(_identity), "r", "object")
     assert packed.producer.plugin == "pickle"
 
 
-def test_decline_packager_never_unpacks_and_declines_its_supported_types() -> None:
-    decliner = LangChainDeclinePackager()
-    assert not decliner.is_unpackable(RunnableLambda, None)
-    assert not decliner.can_pack_type(ChatPromptTemplate, None)
-    assert not decliner.can_pack_type(AIMessage, None)
-    assert decliner.can_pack_type(RunnableLambda, None)
-    assert not decliner.can_pack_type(RunnableLambda, "object")
+def test_refusal_is_per_type_and_only_without_an_artifact_type() -> None:
+    packer = LangChainPackager()
+    refused = packer.satchel_can_pack(obj_type=RunnableLambda, artifact_type=None)
+    assert refused is not None and refused.refusal == packer.refusal(RunnableLambda, None)
+    assert LangChainPackager.REFUSAL_PRIORITY == refused.priority
+    # Its own templates and messages are offered, not refused; an explicit artifact type is never refused.
+    assert packer.satchel_can_pack(obj_type=ChatPromptTemplate, artifact_type=None).refusal is None
+    assert packer.satchel_can_pack(obj_type=AIMessage, artifact_type=None).refusal is None
+    assert packer.satchel_can_pack(obj_type=RunnableLambda, artifact_type="object") is None
+    assert packer.satchel_can_pack(obj_type=RunnableLambda, artifact_type="file") is None
+    # Anything that is not a LangChain object is none of its business.
+    assert packer.satchel_can_pack(obj_type=dict, artifact_type=None) is None
+    assert not packer.is_unpackable(RunnableLambda, None)
+
+
+def test_a_real_packager_for_a_refused_type_outranks_the_refusal(host: PluginHost) -> None:
+    from satchel import Packager
+
+    class RunnablePackager(Packager):
+        PACKABLE_OBJECT_TYPE = RunnableLambda
+        PRIORITY = 8
+
+        def pack_result(self, obj: Any, key: str) -> dict[str, Any]:
+            return {key: "a runnable"}
+
+    host.register(RunnablePackager, name="runnables")
+    packed = host.pack(RunnableLambda(_identity), "r")
+    assert ("runnables", "a runnable") == (packed.producer.plugin, packed.value)
 
 
 # -- What is refused at loading time ---------------------------------------------------------------

@@ -5,7 +5,6 @@ This module stays light: LangChain is imported only inside the packagers' method
 
 from __future__ import annotations
 
-from satchel_langchain.decline import LangChainDeclinePackager
 from satchel_langchain.packager import LangChainPackager
 
-__all__ = ["LangChainDeclinePackager", "LangChainPackager"]
+__all__ = ["LangChainPackager"]

@@ -22,6 +22,8 @@ __all__ = ["LangChainPackager"]
 # Each kind packs as exactly one artifact type; `object` is left to the pickle fallback, which warns.
 _ARTIFACT_TYPE: dict[Kind, str] = {"prompt": "prompt", "message": "file"}
 _KIND: dict[str, Kind] = {artifact_type: kind for kind, artifact_type in _ARTIFACT_TYPE.items()}
+# Every other LangChain object derives from one of these; it is refused rather than pickled silently.
+_LANGCHAIN_BASES = ("langchain_core.load.serializable.Serializable", "langchain_core.runnables.base.Runnable")
 
 
 def _check_indent(indent: Any) -> int | None:
@@ -31,7 +33,13 @@ def _check_indent(indent: Any) -> int | None:
 
 
 class LangChainPackager(Packager):
-    """LangChain prompt templates and chat messages as LangChain's own JSON, loaded back through an allow-list."""
+    """LangChain prompt templates and chat messages as LangChain's own JSON, loaded back through an allow-list.
+
+    Other LangChain objects (``Serializable`` or ``Runnable``: models, chains, parsers, tools,
+    documents, message chunks, template subclasses) are refused with a message when the log hint
+    names no artifact type, so they are never pickled silently; a hint asking for ``object`` is left
+    to the pickle fallback.
+    """
 
     PACKABLE_OBJECT_TYPE: ClassVar[Any] = TEMPLATE_TYPES + MESSAGE_TYPES
     PACK_SUBCLASSES = False
@@ -46,6 +54,12 @@ class LangChainPackager(Packager):
     def can_pack_type(self, obj_type: type, artifact_type: str | None) -> bool:
         kind = kind_of(obj_type)
         return kind is not None and artifact_type in (None, _ARTIFACT_TYPE[kind])
+
+    def refusal(self, obj_type: type, artifact_type: str | None) -> str | None:
+        """Why another LangChain object is not packed (and not pickled silently); None for other types."""
+        if artifact_type is not None or kind_of(obj_type) is not None or not _is_langchain_object(obj_type):
+            return None
+        return refusal_message(obj_type)
 
     def is_unpackable(self, obj_type: type | None, artifact_type: str | None = None) -> bool:
         if artifact_type is not None and artifact_type not in _KIND:
@@ -152,6 +166,36 @@ class LangChainPackager(Packager):
                 f"{type_name(type_hint)} the parameter asks for"
             )
         return obj
+
+
+def _is_langchain_object(obj_type: type) -> bool:
+    """Whether ``obj_type`` is a LangChain ``Serializable`` or ``Runnable`` (never imports LangChain)."""
+    bases = (resolve_if_imported(name) for name in _LANGCHAIN_BASES)
+    return any(isinstance(base, type) and issubclass(obj_type, base) for base in bases)
+
+
+def refusal_message(obj_type: type) -> str:
+    """What satchel-langchain packs, why ``obj_type`` is not pickled silently, and what to do instead."""
+    supported = next((base for base in obj_type.__mro__[1:] if kind_of(base) is not None), None)
+    what = type_name(obj_type)
+    if supported is not None and obj_type.__name__.endswith("Chunk"):
+        what += (
+            f" (a streaming chunk of {supported.__name__}; turn it into a message first with "
+            "langchain_core.messages.message_chunk_to_message(chunk))"
+        )
+    elif supported is not None:
+        what += (
+            f" (a subclass of {supported.__name__}; only the exact LangChain classes are packed, "
+            "because loading rebuilds them by name from an allow-list)"
+        )
+    return (
+        f"satchel-langchain packs prompt templates ({short_names(TEMPLATE_TYPES)}) and chat "
+        f"messages ({short_names(MESSAGE_TYPES)}); a {what} is not one of them. LangChain objects are "
+        "not pickled silently: a pickled model, chain or runnable is tied to library versions and "
+        "may carry API keys. Return its prompt or configuration instead, or, if you trust whoever "
+        "will load it, log it explicitly as an object with the hint '<key> : object' (a pickle; "
+        "loading it needs allow_pickle)"
+    )
 
 
 @functools.cache
