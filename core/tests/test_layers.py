@@ -15,7 +15,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("ground", (
         "satchel._version", "satchel.errors", "satchel.names", "satchel.priorities", "satchel.callcontext",
         "satchel.typenames", "satchel.serde", "satchel.entrypoints", "satchel.archives",
-        "satchel.diagnostics", "satchel.artifacts", "satchel.answers", "satchel.uri",
+        "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.answers", "satchel.uri",
         "satchel.signatures", "satchel.loghints",
     )),
     ("storage", ("satchel.store", "satchel.dataitem")),
@@ -53,7 +53,7 @@ def _imports(module: str, path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:  # relative: resolve against the package
-                base = module.split(".")[: -node.level or None] if not path.name == "__init__.py" else module.split(".")
+                base = module.split(".")[: -node.level or None] if path.name != "__init__.py" else module.split(".")
                 target = ".".join([*base, node.module] if node.module else base)
             else:
                 target = node.module or ""

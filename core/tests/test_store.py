@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from satchel import tempdirs
 from satchel.artifacts import ArtifactRecord, FileEntry, FileSource, Producer
 from satchel.errors import (
     ArtifactNotFoundError,
@@ -23,7 +24,7 @@ from satchel.errors import (
     InvalidURIError,
     StoreError,
 )
-from satchel.store import GcReport, Store, VerifyProblem, new_uid, tempdirs
+from satchel.store import GcReport, Store, VerifyProblem, new_uid
 
 
 @pytest.fixture

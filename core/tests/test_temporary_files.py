@@ -14,8 +14,8 @@ import textwrap
 import pytest
 
 import satchel
+from satchel import tempdirs
 from satchel.dataitem import DataItem
-from satchel.store import tempdirs
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "temporary-files.md"
@@ -144,7 +144,7 @@ def test_a_forked_child_has_its_own_folder_and_leaves_its_parents_alone(tmp_path
     code = textwrap.dedent(
         """
         import json, os, sys
-        from satchel.store import tempdirs
+        from satchel import tempdirs
 
         parent = tempdirs.make_dir("path-")
         report = sys.argv[1]

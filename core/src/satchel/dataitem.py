@@ -8,6 +8,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from satchel import tempdirs
+
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord, Packed
 
@@ -16,8 +18,6 @@ __all__ = ["DataItem"]
 
 def _private_dir(owner: object) -> str:
     """A folder in this process's satchel folder, removed when ``owner`` is garbage-collected (or at exit)."""
-    from satchel.store import tempdirs  # here, not at the top: the store package is heavy to import
-
     path = tempdirs.make_dir("item-")
     weakref.finalize(owner, tempdirs.forget, path)
     return path

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from satchel import tempdirs
 from satchel.answers import Offer, PackagerInfo
 from satchel.artifacts import Artifact, Packed, Producer
 from satchel.callcontext import clearing_paths, staging_directory
@@ -244,7 +245,7 @@ class Packager:
         It is made on the store's filesystem when packing for a store, so storing moves the files
         instead of copying them.
         """
-        path = tempfile.mkdtemp(prefix="satchel-pack-", dir=staging_directory().get())
+        path = tempfile.mkdtemp(prefix="pack-", dir=staging_directory().get() or tempdirs.process_dir())
         self.add_future_clearing_path(path)
         return path
 

@@ -7,6 +7,7 @@ import pathlib
 import shutil
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from satchel import tempdirs
 from satchel.packagers.base import Packager
 from satchel.priorities import BUILTIN_PRIORITY
 
@@ -75,8 +76,6 @@ class PathPackager(Packager):
         when the process exits; delete it sooner yourself if you like (docs/temporary-files.md).
         """
         from satchel.archives import safe_extract
-        from satchel.store import tempdirs  # here, not at the top: the store package is heavy to import
-
         target_root = tempdirs.make_dir("path-")
         if is_dir:
             result = safe_extract(data_item.local(), os.path.join(target_root, name or data_item.key))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
-import tempfile
 import time
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from satchel import tempdirs
 from satchel.artifacts import FileEntry, FileSource
 from satchel.errors import StoreError
 from satchel.store.hashing import hash_bytes, stream_hashing
@@ -147,7 +147,7 @@ class FsspecBackend:
         return data
 
     def make_item_dir(self) -> str:
-        return tempfile.mkdtemp(prefix="satchel-item-")
+        return tempdirs.make_dir("item-")
 
 
 def _open_source(path: str) -> BinaryIO:

@@ -35,11 +35,11 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from satchel import tempdirs
 from satchel.artifacts import URI_KINDS, ArtifactRecord, FileEntry, FileSource, Producer
 from satchel.dataitem import DataItem
 from satchel.errors import ArtifactNotFoundError, IntegrityError, StoreError
 from satchel.names import validate_name
-from satchel.store import tempdirs
 from satchel.store.backend import Backend, open_backend
 from satchel.store.checks import (
     check_iteration,
