@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from satchel import PluginHost, Store
 from satchel.callcontext import staging_directory
-from satchel.host import PluginHost
-from satchel.store import Store
 from satchel.testing import isolated_host, load_hypothesis_profile
 from satchel_numpy import NumpyArrayPackager, NumpyScalarPackager
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from satchel.host import PluginHost
+from satchel import PluginHost
 from satchel.testing import EntryPointContract
 
 ENTRY_POINTS = {
-    "numpy": "satchel_numpy:NumpyArrayPackager",
-    "numpy-scalars": "satchel_numpy:NumpyScalarPackager",
+    "numpy": "satchel_numpy.packagers:NumpyArrayPackager",
+    "numpy-scalars": "satchel_numpy.packagers:NumpyScalarPackager",
 }
 
 

@@ -12,14 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from satchel.dataitem import DataItem
+from satchel import DataItem, PickleFallbackWarning, PluginHost, pack_outputs
 from satchel.errors import PackingError, PickleNotAllowedError, UnknownPackingKwargError, UnpackingError
-from satchel.packagers.pickle import PickleFallbackWarning
-from satchel.packing import pack_outputs
-from satchel.host import PluginHost
 from satchel.packing import log_packed, staging
-from satchel.unpacking import unpack_record
 from satchel.testing import PackagerContract
+from satchel.unpacking import unpack_record
 from satchel_numpy import NumpyArrayPackager, NumpyScalarPackager
 
 # -- strategies ------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ This module imports only satchel; NumPy is imported inside the methods that need
 
 from __future__ import annotations
 
-from satchel_numpy.arrays import NumpyArrayPackager
-from satchel_numpy.scalars import NumpyScalarPackager
+from satchel_numpy.packagers import NumpyArrayPackager, NumpyScalarPackager
 
 __all__ = ["NumpyArrayPackager", "NumpyScalarPackager"]

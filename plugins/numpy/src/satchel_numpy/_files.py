@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from satchel import PickleFallbackWarning
 from satchel.errors import PickleNotAllowedError, UnpackingError
-from satchel.packagers.pickle import PickleFallbackWarning
 
 __all__ = ["FORMATS", "load_array", "pickle_refused", "save_array", "sniff_format"]
 

@@ -1,19 +1,18 @@
-"""The packager for NumPy arrays: tiny numeric arrays as results, the rest as .npy or .npz files."""
+"""The NumPy packagers: arrays (tiny numeric ones as results, the rest as .npy or .npz files) and scalars."""
 
 from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.artifacts import Artifact
-from satchel.errors import PackingError, UnpackingError
+from satchel import Artifact, Packager
 from satchel.callcontext import pickle_permission
-from satchel.packagers.base import Packager
+from satchel.errors import PackingError, UnpackingError
 
 if TYPE_CHECKING:
-    from satchel.dataitem import DataItem
+    from satchel import DataItem
 
-__all__ = ["NumpyArrayPackager"]
+__all__ = ["NumpyArrayPackager", "NumpyScalarPackager"]
 
 _MMAP_MODES = ("r", "c")  # the stored file is read-only: map it read-only or copy-on-write
 
@@ -150,3 +149,31 @@ class NumpyArrayPackager(Packager):
         return _files.load_array(
             path, fmt, data_item.key, allow_pickle=allowed, mmap_mode=mmap_mode if fmt == "npy" else None
         )
+
+
+class NumpyScalarPackager(Packager):
+    """NumPy scalars as results that restore the same NumPy type, bit for bit."""
+
+    PACKABLE_OBJECT_TYPE: ClassVar[Any] = "numpy.generic"
+    PACK_SUBCLASSES = True
+    DEFAULT_PACKING_ARTIFACT_TYPE = "result"
+    DEFAULT_UNPACKING_ARTIFACT_TYPE = "result"
+    FORMAT_VERSION = 1
+    REQUIRES: ClassVar[dict[str, str]] = {"numpy": "numpy"}
+
+    def pack_result(self, obj: Any, key: str) -> Any:
+        """The value as JSON (numbers, or text where JSON has none), its dtype in the instructions."""
+        from satchel_numpy import _codec
+
+        if obj.dtype.hasobject:
+            raise PackingError(
+                f"cannot log {key!r} as a result: a {type(obj).__name__} of dtype {obj.dtype} holds "
+                "Python objects, which a JSON result cannot; log it as 'object'"
+            )
+        value, instructions = _codec.encode_scalar(obj)
+        return {key: value}, instructions
+
+    def unpack_result(self, value: Any, dtype: Any = None, encoding: str | None = None) -> Any:
+        from satchel_numpy import _codec
+
+        return _codec.decode_scalar(value, dtype, encoding)
