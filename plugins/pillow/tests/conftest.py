@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from satchel import Store
 from satchel.callcontext import staging_directory
-from satchel.store import Store
 from satchel.testing import isolated_host, load_hypothesis_profile
 from satchel_pillow import PillowPackager
 

@@ -14,11 +14,11 @@ from PIL import Image, ImageSequence
 from pillow_strategies import assert_same_image
 
 import satchel
+from satchel import Store
 from satchel.errors import PackingError
-from satchel.store import Store
 from satchel.packing import log_packed
-from satchel.unpacking import unpack_record
 from satchel.testing import isolated_host
+from satchel.unpacking import unpack_record
 
 
 def store_and_load(host: Any, store: Store, packed: Any) -> Any:

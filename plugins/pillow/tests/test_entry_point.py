@@ -5,13 +5,13 @@ from __future__ import annotations
 from PIL import Image
 
 import satchel
-from satchel.host import PluginHost
+from satchel import PluginHost
 from satchel.testing import EntryPointContract
 
 
 class TestEntryPoint(EntryPointContract):
     distribution = "satchel-pillow"
-    entry_points = {"pillow": "satchel_pillow:PillowPackager"}
+    entry_points = {"pillow": "satchel_pillow.packagers:PillowPackager"}
     heavy_modules = ("PIL",)
 
 

@@ -13,13 +13,12 @@ from hypothesis import strategies as st
 from PIL import Image
 from pillow_strategies import assert_same_image, exif_dict, images, mean_abs_error, srgb_profile
 
+from satchel import Store, parse_log_hint
 from satchel.errors import PackingError, UnpackingError
-from satchel.loghints import parse_log_hint
-from satchel.store import Store
 from satchel.packing import log_packed, staging
 from satchel.unpacking import unpack_record
 from satchel_pillow import FORMATS, ImageMetadataWarning, PillowPackager
-from satchel_pillow.formats import TIFF_COMPRESSION, file_options, formats_holding
+from satchel_pillow._formats import TIFF_COMPRESSION, file_options, formats_holding
 
 # Every mode Pillow can create an image in.
 ALL_MODES = (
@@ -56,7 +55,7 @@ def quick_round_trip(host: Any, img: Image.Image, hint: str, directory: Path) ->
 
     The packed files are copied into ``directory`` to be unpacked, and removed after.
     """
-    from satchel.dataitem import DataItem
+    from satchel import DataItem
 
     parsed = parse_log_hint(hint)
     packed = host.pack(img, parsed.key, parsed.artifact_type, parsed.options)
@@ -371,7 +370,7 @@ def test_unpacked_image_is_a_plain_loaded_image_the_caller_can_change(host: Any,
 
 def test_a_file_given_without_instructions_opens_in_any_format(tmp_path: Any) -> None:
     """An input given as a plain path (no record) is opened by whatever format it is."""
-    from satchel.dataitem import DataItem
+    from satchel import DataItem
 
     path = tmp_path / "scan.tga"
     Image.new("RGB", (5, 4), (9, 8, 7)).save(path)
@@ -380,7 +379,7 @@ def test_a_file_given_without_instructions_opens_in_any_format(tmp_path: Any) ->
 
 
 def test_a_file_that_is_not_the_recorded_format_is_an_unpacking_error(tmp_path: Any) -> None:
-    from satchel.dataitem import DataItem
+    from satchel import DataItem
 
     path = tmp_path / "image.png"
     Image.new("RGB", (2, 2)).save(path, format="JPEG")
@@ -389,7 +388,7 @@ def test_a_file_that_is_not_the_recorded_format_is_an_unpacking_error(tmp_path: 
 
 
 def test_a_mode_read_back_differently_is_an_unpacking_error(tmp_path: Any) -> None:
-    from satchel.dataitem import DataItem
+    from satchel import DataItem
 
     path = tmp_path / "image.png"
     Image.new("L", (2, 2)).save(path)

@@ -8,8 +8,7 @@ from typing import Any
 from PIL import Image
 from pillow_strategies import assert_same_image
 
-from satchel.loghints import parse_log_hint
-from satchel.store import Store
+from satchel import Store, parse_log_hint
 from satchel.packing import log_packed, staging
 from satchel.unpacking import unpack_record
 

@@ -10,7 +10,7 @@ from pillow_strategies import assert_same_image, images
 
 from satchel.testing import PackagerContract
 from satchel_pillow import FORMATS, PillowPackager
-from satchel_pillow.formats import PLOT_MODES
+from satchel_pillow._formats import PLOT_MODES
 
 JPEG_MAX_MEAN_ABS_ERROR = 4.0  # at the default quality, 95, for any content (see test_formats.py)
 

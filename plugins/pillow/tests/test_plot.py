@@ -15,11 +15,11 @@ from hypothesis import given
 from PIL import Image
 from pillow_strategies import assert_same_image, images
 
+from satchel import parse_log_hint
 from satchel.errors import PackingError
-from satchel.loghints import parse_log_hint
 from satchel.testing import isolated_host
 from satchel_pillow import FORMATS, PillowPackager
-from satchel_pillow.formats import PLOT_MODES
+from satchel_pillow._formats import PLOT_MODES
 
 ALL_MODES = sorted(FORMATS["tiff"].modes | {"La", "RGBa", "RGBX", "HSV", "I;16L", "I;16N"})
 PREVIEW_LIMIT = 16 * 1024
@@ -34,7 +34,7 @@ def pack(host: Any, img: Image.Image, hint: str = "img") -> Any:
 
 def unpack_plot(host: Any, packed: Any, directory: Path) -> Image.Image:
     """Unpack a packed plot from its own files copied into ``directory`` (no store), then remove them."""
-    from satchel.dataitem import DataItem
+    from satchel import DataItem
 
     try:
         item = DataItem.from_packed(packed, str(directory))

@@ -5,7 +5,7 @@ This module stays light: it imports satchel only; Pillow is imported when an ima
 
 from __future__ import annotations
 
-from satchel_pillow.formats import FORMATS, ImageMetadataWarning
-from satchel_pillow.packager import PillowPackager
+from satchel_pillow._formats import FORMATS, ImageMetadataWarning
+from satchel_pillow.packagers import PillowPackager
 
 __all__ = ["FORMATS", "ImageMetadataWarning", "PillowPackager"]

@@ -9,7 +9,7 @@ from typing import Any
 from PIL import ExifTags, Image
 
 from satchel.errors import PackingError, UnpackingError
-from satchel_pillow.formats import FORMATS, PLOT_MODES, FileOptions, FormatSpec, ImageMetadataWarning
+from satchel_pillow._formats import FORMATS, PLOT_MODES, FileOptions, FormatSpec, ImageMetadataWarning
 
 __all__ = ["load_image", "render_for_display", "save_file", "save_plot"]
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from satchel.artifacts import Artifact, PlotArtifact
-from satchel.packagers.base import Packager
-from satchel_pillow.formats import PLOT_MODES, file_options
+from satchel import Artifact, Packager, PlotArtifact
+from satchel_pillow._formats import PLOT_MODES, file_options
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from satchel.dataitem import DataItem
+    from satchel import DataItem
 
 __all__ = ["PillowPackager"]
 
