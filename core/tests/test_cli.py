@@ -228,7 +228,7 @@ def test_a_param_that_does_not_convert_to_its_hint_exits_2_before_the_handler_ru
     assert (2, "") == (code, out)
     assert 1 == len(err.splitlines()), err
     assert err.startswith("satchel: error: parameter 'width' of "), err
-    assert re.search(r"render: 'abc' is not an? int\b", err), err
+    assert re.search(r"render: 'abc' is not an int\b", err), err
     assert False is (workdir / "rendered.txt").exists()
     assert [] == json.loads(cli("runs", "--json")[1])
 
@@ -385,6 +385,19 @@ def test_artifacts_json_has_the_documented_keys(cli: Any, workdir: Path) -> None
 def test_every_key_json_prints_is_documented_in_help(command: str, keys: tuple[str, ...]) -> None:
     documented = set(re.findall(r"\w+", JSON_KEYS[command]))
     assert set() == set(keys) - documented
+
+
+def test_large_exports_show_a_progress_bar_on_a_terminal(cli: Any, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _err = cli("run", str(workdir / "handlers.py:blob"), "-p", "size=65536", "--returns", "blob : file")
+    uri = URI_RE.search(out).group()  # type: ignore[union-attr]
+    monkeypatch.setattr("satchel.cli.browse.PROGRESS_MIN_BYTES", 1000)
+    monkeypatch.setattr("satchel.store.hashing.CHUNK_SIZE", 4096)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, _out, err = cli("artifacts", "get", uri, "-o", str(workdir / "blob.bin"))
+    assert 0 == code
+    assert "[##############################] 100%  64.0 KiB / 64.0 KiB\n" in err
+    assert err.count("\r") > 5
+    assert bytes(range(256)) * 256 == (workdir / "blob.bin").read_bytes()
 
 
 # -- plugins and explain ---------------------------------------------------------------------------

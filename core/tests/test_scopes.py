@@ -175,12 +175,12 @@ def test_params_given_as_text_are_converted_to_their_hints(store: str) -> None:
 
 
 @pytest.mark.parametrize(("param", "value", "type_text"), [
-    ("width", "abc", "int"),
-    ("ratio", "fast", "float"),
-    ("enabled", "maybe", "bool"),
-    ("when", "yesterday", "date"),
-    ("mode", "medium", "Mode"),
-    ("level", "max", "Literal['low', 'high']"),
+    ("width", "abc", "an int"),
+    ("ratio", "fast", "a float"),
+    ("enabled", "maybe", "a bool"),
+    ("when", "yesterday", "a date"),
+    ("mode", "medium", "a Mode"),
+    ("level", "max", "a Literal['low', 'high']"),
 ])
 def test_a_param_that_does_not_convert_stops_the_run_before_the_handler(
     store: str, param: str, value: str, type_text: str
@@ -188,7 +188,7 @@ def test_a_param_that_does_not_convert_stops_the_run_before_the_handler(
     project = get_or_create_project("demo", store=store)
     good = {"width": 1, "ratio": 1.0, "enabled": True, "when": "2024-01-01", "price": "1", "mode": "slow", "out": "x"}
     CALLED.clear()
-    with pytest.raises(RunError, match=rf"parameter '{param}' of .*configure: '{value}' is not a {re.escape(type_text)}"):
+    with pytest.raises(RunError, match=rf"parameter '{param}' of .*configure: '{value}' is not {re.escape(type_text)}"):
         project.run(configure, params={**good, param: value})
     assert [] == CALLED
     assert "failed" == project.list_runs()[0].status

@@ -263,6 +263,10 @@ def _hint_text(hint: Any) -> str:
     return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
 
 
+def _a(text: str) -> str:
+    return f"an {text}" if text[:1].lower() in "aeiou" else f"a {text}"
+
+
 def convert_params(function: Callable[..., Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """``params`` converted to the handler's type hints (``"128"`` for ``width: int`` is 128); a value
     that does not convert is a RunError naming the parameter, the value and the type, raised before
@@ -280,7 +284,7 @@ def convert_params(function: Callable[..., Any], params: Mapping[str, Any]) -> d
             converted[name] = _convert(value, hint)
         except _Unconvertible:
             raise RunError(
-                f"parameter {name!r} of {handler_name(function)}: {value!r} is not a {_hint_text(hint)}; "
-                f"give a {_hint_text(hint)} (e.g. -p {name}=…), or change the parameter's type hint"
+                f"parameter {name!r} of {handler_name(function)}: {value!r} is not {_a(_hint_text(hint))}; "
+                f"give {_a(_hint_text(hint))} (e.g. -p {name}=…), or change the parameter's type hint"
             ) from None
     return converted

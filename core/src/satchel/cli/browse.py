@@ -15,7 +15,7 @@ from satchel.cli.json_output import (
     documented,
     print_json,
 )
-from satchel.cli.output import human_size, print_table, short_time, summarize
+from satchel.cli.output import Progress, human_size, print_table, short_time, summarize
 
 __all__ = ["cmd_artifacts", "cmd_runs"]
 
@@ -155,11 +155,20 @@ def _show_artifact(ctx: Context) -> int:
     return EXIT_OK
 
 
+#: Exports at least this large show a progress bar when stderr is a terminal.
+PROGRESS_MIN_BYTES = 8 * 1024 * 1024
+
+
 def _get_artifact(ctx: Context) -> int:
     project = ctx.project
     record = project.get_artifact(ctx.args.ref).record
     dest = ctx.args.output or project.config.artifact_path or os.curdir
-    paths = project.store.export(record, dest)
+    bar = Progress(record.size, record.key) if sys.stderr.isatty() and record.size >= PROGRESS_MIN_BYTES else None
+    try:
+        paths = project.store.export(record, dest, progress=bar.advance if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.finish()
     if ctx.json:
         print_json({"uri": record.uri, "paths": paths})
     else:

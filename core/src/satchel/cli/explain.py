@@ -44,6 +44,7 @@ class OutputExplanation:
     packs_as: str | None = None
     note: str | None = None
     candidates: list[Candidate] = attrs.field(factory=list)
+    refusal: str | None = None
 
 
 def cmd_explain(ctx: Context) -> int:
@@ -101,7 +102,9 @@ def _print_output(output: OutputExplanation) -> None:
     for candidate in output.candidates:
         if candidate.reason.startswith("failed"):
             print(f"     {candidate.plugin}: {candidate.reason}")
-    if output.winner is not None:
+    if output.winner is not None and output.refusal is not None:
+        print(f"=> {output.winner} refuses it: packing fails with that message")
+    elif output.winner is not None:
         packs_as = f" as {output.packs_as!r}" if output.packs_as else ""
         print(f"=> {output.winner} packs it{packs_as}")
     if output.note:
@@ -130,12 +133,14 @@ def explain_type(host: PluginHost, obj_type: type, artifact_type: str | None, *,
     if winner is None:
         wanted = f" as {artifact_type!r}" if artifact_type else ""
         note = f"no installed packager packs {type_name(obj_type)}{wanted}; a run would fail"
+    elif winner.refusal is not None:
+        packs_as = None
     elif packs_as is None:
         info = next((i for i in host.infos() if i.name == winner.plugin), None)
         packs_as = info.default_packing_artifact_type if info is not None else None
     return OutputExplanation(
         output, hint, type_name(obj_type), artifact_type, winner.plugin if winner is not None else None,
-        packs_as, note, explanation.candidates,
+        packs_as, note, explanation.candidates, winner.refusal if winner is not None else None,
     )
 
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-__all__ = ["human_size", "print_table", "short_time", "summarize"]
+__all__ = ["Progress", "human_size", "print_table", "short_time", "summarize"]
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, out: TextIO | None = None) -> None:
@@ -64,3 +64,35 @@ def summarize(value: Any, width: int = 72) -> str:
         return f"<{len(value)} bytes>"
     text = repr(value)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class Progress:
+    """A one-line progress bar on a terminal stream: ``name  [#####-----]  45%  4.5/10.0 MiB``."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, label: str, stream: TextIO | None = None) -> None:
+        self.total = max(total, 1)
+        self.label = label
+        self.done = 0
+        self.stream = stream or sys.stderr
+        self._shown = -1
+        self._length = 0
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        percent = min(100, self.done * 100 // self.total)
+        if percent != self._shown:
+            self._shown = percent
+            filled = self.WIDTH * percent // 100
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            line = f"{self.label}  [{bar}] {percent:3d}%  {human_size(self.done)} / {human_size(self.total)}"
+            # Pad over what a longer previous line left behind ("1023.9 KiB" -> "1.0 MiB").
+            self.stream.write(f"\r{line.ljust(self._length)}")
+            self._length = len(line)
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self._shown >= 0:
+            self.stream.write("\n")
+            self.stream.flush()

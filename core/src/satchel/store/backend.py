@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -47,8 +47,11 @@ class Backend(Protocol):
     def store_blob(self, source: FileSource, *, link: bool) -> FileEntry:
         """Stream *source* into ``objects/``, hashing as it goes; identical content is kept once."""
 
-    def fetch_blob(self, sha256: str, target: str, *, link: bool) -> tuple[str, int]:
-        """Put a blob's content at the new local path *target*; return (sha256, size) of it."""
+    def fetch_blob(
+        self, sha256: str, target: str, *, link: bool, progress: Callable[[int], object] | None = None
+    ) -> tuple[str, int]:
+        """Put a blob's content at the new local path *target*; return (sha256, size) of it.
+        *progress* is told the size of each chunk copied."""
 
     def hash_blob(self, sha256: str) -> tuple[str, int]:
         """(sha256, size) of a stored blob, read once; FileNotFoundError when it is missing."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
@@ -56,8 +56,11 @@ def _hash_mapped(handle: BinaryIO, size: int) -> str:
     return digest.hexdigest()
 
 
-def stream_hashing(source: BinaryIO, sink: BinaryIO | None) -> tuple[str, int]:
-    """Read *source* to its end in chunks, hashing each chunk and writing it to *sink*.
+def stream_hashing(
+    source: BinaryIO, sink: BinaryIO | None, progress: Callable[[int], object] | None = None
+) -> tuple[str, int]:
+    """Read *source* to its end in chunks, hashing each chunk and writing it to *sink*; *progress*
+    is told each chunk's size.
 
     Returns (sha256 hex, size). Memory stays at one chunk.
     """
@@ -81,15 +84,19 @@ def stream_hashing(source: BinaryIO, sink: BinaryIO | None) -> tuple[str, int]:
         if sink is not None:
             sink.write(chunk)
         total += count
+        if progress is not None:
+            progress(count)
     return digest.hexdigest(), total
 
 
-def copy_hashing(source_path: str, target_path: str, *, fsync: bool = False) -> tuple[str, int]:
+def copy_hashing(
+    source_path: str, target_path: str, *, fsync: bool = False, progress: Callable[[int], object] | None = None
+) -> tuple[str, int]:
     """Copy a local file to a new local file, hashing the bytes as they pass: (sha256 hex, size)."""
     with open(source_path, "rb", buffering=0) as source, open(
         target_path, "xb", buffering=0
     ) as target:
-        digest, size = stream_hashing(source, target)
+        digest, size = stream_hashing(source, target, progress)
         if fsync:
             os.fsync(target.fileno())
     return digest, size

@@ -8,7 +8,7 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from satchel.artifacts import FileEntry, FileSource
 from satchel.errors import StoreError
@@ -204,7 +204,9 @@ class LocalBackend:
         if self.durable:
             _fsync_dir(os.path.dirname(final))
 
-    def fetch_blob(self, sha256: str, target: str, *, link: bool) -> tuple[str, int]:
+    def fetch_blob(
+        self, sha256: str, target: str, *, link: bool, progress: Callable[[int], object] | None = None
+    ) -> tuple[str, int]:
         blob = self.path(blob_path(sha256))
         if link:
             try:
@@ -215,7 +217,7 @@ class LocalBackend:
                 pass  # another filesystem, or links refused: copy instead
             else:
                 return hash_file(target)
-        return copy_hashing(blob, target)
+        return copy_hashing(blob, target, progress=progress)
 
     def hash_blob(self, sha256: str) -> tuple[str, int]:
         return hash_file(self.path(blob_path(sha256)))

@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from satchel import tempdirs
@@ -131,12 +131,14 @@ class FsspecBackend:
                 self.fs.rm_file(staged)
         return FileEntry(name=source.name, sha256=digest, size=size)
 
-    def fetch_blob(self, sha256: str, target: str, *, link: bool) -> tuple[str, int]:
+    def fetch_blob(
+        self, sha256: str, target: str, *, link: bool, progress: Callable[[int], object] | None = None
+    ) -> tuple[str, int]:
         del link
         with self.fs.open(self.path(blob_path(sha256)), "rb") as handle, open(
             target, "xb"
         ) as out:
-            return stream_hashing(handle, out)
+            return stream_hashing(handle, out, progress)
 
     def hash_blob(self, sha256: str) -> tuple[str, int]:
         with self.fs.open(self.path(blob_path(sha256)), "rb") as handle:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from satchel import tempdirs
@@ -268,12 +268,15 @@ class Store:
             raise IntegrityError(corrupt_message(record, entry, actual))
         return data
 
-    def export(self, record: ArtifactRecord, dest: str | os.PathLike[str]) -> list[str]:
+    def export(
+        self, record: ArtifactRecord, dest: str | os.PathLike[str], *, progress: Callable[[int], object] | None = None
+    ) -> list[str]:
         """Copy the artifact's files, verified, out of the store; returns the paths written.
 
         A single-file artifact goes to *dest* itself unless *dest* is an existing folder or ends
         with a separator; otherwise the files go under *dest* by their names. Each file appears
-        whole (written aside, checked, then renamed) or not at all.
+        whole (written aside, checked, then renamed) or not at all. *progress* is told the size
+        of each chunk as it is copied.
         """
         check_readable(record)
         dest = os.fspath(dest)
@@ -284,7 +287,7 @@ class Store:
             os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
             partial = f"{target}.{secrets.token_hex(6)}.part"
             try:
-                self._fetch_verified(record, entry, partial, link=False)
+                self._fetch_verified(record, entry, partial, link=False, progress=progress)
                 os.replace(partial, target)
             finally:
                 if os.path.exists(partial):
@@ -536,9 +539,9 @@ class Store:
             done[entry.sha256] = target
 
     def _fetch_verified(self, record: ArtifactRecord, entry: FileEntry, target: str, *,
-                        link: bool) -> None:
+                        link: bool, progress: Callable[[int], object] | None = None) -> None:
         try:
-            actual = self._backend.fetch_blob(entry.sha256, target, link=link)
+            actual = self._backend.fetch_blob(entry.sha256, target, link=link, progress=progress)
         except FileNotFoundError:
             raise IntegrityError(missing_blob_message(record, entry)) from None
         if actual != (entry.sha256, entry.size):
