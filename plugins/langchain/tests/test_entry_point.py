@@ -6,15 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
-from satchel.host import PluginHost
+from satchel import PluginHost
 from satchel.testing import EntryPointContract
 
 
 class TestEntryPoints(EntryPointContract):
     distribution = "satchel-langchain"
-    entry_points = {"langchain": "satchel_langchain:LangChainPackager"}
+    entry_points = {"langchain": "satchel_langchain.packagers:LangChainPackager"}
     heavy_modules = ("langchain_core",)
 
 
@@ -62,10 +60,7 @@ def test_satchel_explain_with_object_asked_for_shows_the_pickle_winning() -> Non
     assert "refuses" not in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: `satchel explain` ends with the refusing winner's default artifact type "
-    "(cli/explaining.py explain_type sets packs_as, _print_output_explanation prints it)",
-)
-def test_satchel_explain_does_not_say_a_refused_type_is_packed() -> None:
-    assert "=> langchain packs it" not in _explain()
+def test_satchel_explain_ends_by_saying_a_refused_type_is_refused() -> None:
+    output = _explain()
+    assert "=> langchain packs it" not in output
+    assert "=> langchain refuses it: packing fails with that message" in output

@@ -30,13 +30,11 @@ from langchain_core.runnables import RunnableLambda
 from lc_strategies import chat_templates, messages, templates
 from pydantic import BaseModel
 
+from satchel import PickleFallbackWarning, PluginHost, Store
 from satchel.errors import PackagerNotFoundError, PackingError, UnknownPackingKwargError, UnpackingError
-from satchel.packagers.pickle import PickleFallbackWarning
-from satchel.host import PluginHost
-from satchel.store import Store
 from satchel.packing import log_packed, staging
-from satchel.unpacking import unpack_record
 from satchel.testing import PackagerContract, isolated_host
+from satchel.unpacking import unpack_record
 from satchel_langchain import LangChainPackager, _codec
 
 FAKE_SECRET_NAME = "SATCHEL_LC_FAKE_API_KEY"

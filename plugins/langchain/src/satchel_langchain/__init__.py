@@ -5,6 +5,6 @@ This module stays light: LangChain is imported only inside the packagers' method
 
 from __future__ import annotations
 
-from satchel_langchain.packager import LangChainPackager
+from satchel_langchain.packagers import LangChainPackager
 
 __all__ = ["LangChainPackager"]

@@ -1,4 +1,5 @@
-"""LangChainPackager: prompt templates as ``prompt`` artifacts and chat messages as JSON ``file`` artifacts."""
+"""LangChainPackager: prompt templates as ``prompt`` artifacts, chat messages as JSON ``file`` artifacts,
+and a refusal for every other LangChain object."""
 
 from __future__ import annotations
 
@@ -7,15 +8,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from satchel.artifacts import Artifact, PromptArtifact
+from satchel import Artifact, Packager, PromptArtifact
 from satchel.errors import PackingError, UnpackingError
-from satchel.packagers.base import Packager
 from satchel.typenames import resolve_if_imported, type_name
 from satchel_langchain._classes import MESSAGE_TYPES, TEMPLATE_TYPES, Kind, kind_of, short_names
 
 if TYPE_CHECKING:
-    from satchel.dataitem import DataItem
-    from satchel.answers import PackagerInfo
+    from satchel import DataItem, PackagerInfo
 
 __all__ = ["LangChainPackager"]
 
@@ -59,7 +58,7 @@ class LangChainPackager(Packager):
         """Why another LangChain object is not packed (and not pickled silently); None for other types."""
         if artifact_type is not None or kind_of(obj_type) is not None or not _is_langchain_object(obj_type):
             return None
-        return refusal_message(obj_type)
+        return _refusal_message(obj_type)
 
     def is_unpackable(self, obj_type: type | None, artifact_type: str | None = None) -> bool:
         if artifact_type is not None and artifact_type not in _KIND:
@@ -174,7 +173,7 @@ def _is_langchain_object(obj_type: type) -> bool:
     return any(isinstance(base, type) and issubclass(obj_type, base) for base in bases)
 
 
-def refusal_message(obj_type: type) -> str:
+def _refusal_message(obj_type: type) -> str:
     """What satchel-langchain packs, why ``obj_type`` is not pickled silently, and what to do instead."""
     supported = next((base for base in obj_type.__mro__[1:] if kind_of(base) is not None), None)
     what = type_name(obj_type)
