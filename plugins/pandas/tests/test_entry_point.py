@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from satchel.host import PluginHost
+from satchel import PluginHost
 from satchel.testing import EntryPointContract
 
-EXPECTED = {"pandas": "satchel_pandas:DataFramePackager", "pandas-series": "satchel_pandas:SeriesPackager"}
+EXPECTED = {"pandas": "satchel_pandas.packagers:DataFramePackager", "pandas-series": "satchel_pandas.packagers:SeriesPackager"}
 
 
 class TestEntryPoints(EntryPointContract):

@@ -16,12 +16,11 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal, assert_series_equal
 from pandas_strategies import CSV_SAFE, frames, series
 
-from satchel.dataitem import DataItem
+from satchel import DataItem, Store
 from satchel.errors import PackingError, UnpackingError
-from satchel.store import Store
 from satchel.packing import log_packed, staging
-from satchel.unpacking import unpack_record
 from satchel.testing import PackagerContract, isolated_host
+from satchel.unpacking import unpack_record
 from satchel_pandas import DataFramePackager, FormatLossWarning, SeriesPackager, _arrow
 
 PROJECT = "pandas-tests"

@@ -7,14 +7,13 @@ import os
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel.artifacts import Artifact, DatasetArtifact
+from satchel import Artifact, DatasetArtifact, Packager
 from satchel.errors import PackingError, UnpackingError
-from satchel.packagers.base import Packager
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from satchel.dataitem import DataItem
+    from satchel import DataItem
     from satchel_pandas._io import Written
 
 __all__ = ["FORMATS", "DataFramePackager", "FormatLossWarning", "SeriesPackager"]
