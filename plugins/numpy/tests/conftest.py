@@ -1,15 +1,15 @@
 """Hypothesis profiles, a host and store that see only this plugin and core's built-ins, and
-packing's temporary files kept under each test's tmp_path."""
+the system temp directory moved under each test's tmp_path."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from satchel import PluginHost, Store
-from satchel.callcontext import staging_directory
 from satchel.testing import isolated_host, load_hypothesis_profile
 from satchel_numpy import NumpyArrayPackager, NumpyScalarPackager
 
@@ -29,8 +29,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture(autouse=True)
-def _stage_under_tmp_path(tmp_path: Path) -> Iterator[None]:
-    """Packing outside a store writes its temporary files here, not in the system temp directory."""
-    token = staging_directory().set(str(tmp_path))
-    yield
-    staging_directory().reset(token)
+def temp_dir_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Whatever satchel or a test puts in the system temp directory lands under ``tmp_path``."""
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
+    return folder

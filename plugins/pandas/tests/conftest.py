@@ -1,22 +1,23 @@
 """Test configuration: the Hypothesis profile (dev by default, ci with SATCHEL_HYPOTHESIS_PROFILE=ci),
-and packing's temporary files kept under each test's tmp_path."""
+and the system temp directory moved under each test's tmp_path."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from satchel.callcontext import staging_directory
 from satchel.testing import load_hypothesis_profile
 
 load_hypothesis_profile()
 
 
 @pytest.fixture(autouse=True)
-def _stage_under_tmp_path(tmp_path: Path) -> Iterator[None]:
-    """Packing outside a store writes its temporary files here, not in the system temp directory."""
-    token = staging_directory().set(str(tmp_path))
-    yield
-    staging_directory().reset(token)
+def temp_dir_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Whatever satchel or a test puts in the system temp directory lands under ``tmp_path``."""
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
+    return folder

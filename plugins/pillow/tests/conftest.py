@@ -1,10 +1,11 @@
 """Shared fixtures for satchel-pillow's tests, and the Hypothesis profile (SATCHEL_HYPOTHESIS_PROFILE=dev|ci).
 
-Packing's temporary files are kept under each test's tmp_path.
+The system temp directory is moved under each test's tmp_path.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,6 @@ from typing import Any
 import pytest
 
 from satchel import Store
-from satchel.callcontext import staging_directory
 from satchel.testing import isolated_host, load_hypothesis_profile
 from satchel_pillow import PillowPackager
 
@@ -39,8 +39,10 @@ def unpack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _stage_under_tmp_path(tmp_path: Path) -> Iterator[None]:
-    """Packing outside a store writes its temporary files here, not in the system temp directory."""
-    token = staging_directory().set(str(tmp_path))
-    yield
-    staging_directory().reset(token)
+def temp_dir_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Whatever satchel or a test puts in the system temp directory lands under ``tmp_path``."""
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
+    return folder

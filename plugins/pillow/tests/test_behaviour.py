@@ -193,11 +193,7 @@ def _generate_gradient(width: int = 256, height: int = 256) -> Image.Image:
     return img
 
 
-def test_seed_tutorial_packager_registers_and_packs_plot_and_jpeg_file(
-    store: Store, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The tutorial's pack_file makes its own directory with tempfile.mkdtemp(): keep it under tmp_path.
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+def test_seed_tutorial_packager_registers_and_packs_plot_and_jpeg_file(store: Store) -> None:
     host = isolated_host(("pil-image", PILImagePackager))
     assert "pil-image" in host.names
     gradient_img = _generate_gradient(128, 128)
