@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -319,6 +320,67 @@ def test_artifact_without_instructions_is_read_with_pandas_defaults(tmp_path: An
     (tmp_path / "notes.txt").write_text("a,b\n")
     with pytest.raises(UnpackingError, match="cannot tell the format"):
         DataFramePackager().unpack_file(DataItem.from_local_path(tmp_path / "notes.txt"))
+
+
+# -- Tables another plugin stored ------------------------------------------------------------------
+
+FOREIGN_WRITERS = {
+    "csv": lambda frame, path: frame.to_csv(path, index=False),
+    "parquet": lambda frame, path: frame.to_parquet(path, index=False),
+    "json": lambda frame, path: frame.to_json(path, orient="records"),
+    "feather": lambda frame, path: frame.to_feather(path),
+}
+
+
+def log_path(host: Any, store: Store, path: Any) -> Any:
+    """``path`` stored by core's ``paths`` packager, as ``"key : path"`` logs it."""
+    with staging(store):
+        packed = host.pack(path, "data", "path", {})
+    return log_packed(store, PROJECT, packed)
+
+
+@pytest.mark.parametrize("fmt", sorted(FOREIGN_WRITERS))
+def test_a_table_file_stored_by_the_paths_packager_unpacks_as_a_frame(
+    host: Any, store: Store, tmp_path: Any, fmt: str
+) -> None:
+    frame = pd.DataFrame({"city": ["Oslo", "Lima"], "rows": [3, 1], "share": [0.75, 0.25]})
+    FOREIGN_WRITERS[fmt](frame, tmp_path / f"cities.{fmt}")
+    record = log_path(host, store, tmp_path / f"cities.{fmt}")
+    assert ("paths", fmt) == (record.producer.plugin, record.format)
+    restored = unpack_record(store, record, pd.DataFrame, host=host)
+    assert pd.DataFrame is type(restored)
+    assert_frame_equal(frame, restored)
+    # Asked for a path, it is still the path the paths packager gives back.
+    assert (tmp_path / f"cities.{fmt}").read_bytes() == unpack_record(store, record, pathlib.Path, host=host).read_bytes()
+
+
+def test_a_recorded_format_wins_over_the_file_suffix(host: Any, store: Store, tmp_path: Any) -> None:
+    """A record that says csv is read as CSV; one that names no table format is no table, whatever its name."""
+    path = tmp_path / "cities.csv"
+    pd.DataFrame({"a": [1, 2]}).to_csv(path, index=False)
+    item = store.data_item(log_path(host, store, path))
+    assert DataFramePackager().can_unpack_item(item, pd.DataFrame, "path")
+    assert not DataFramePackager().can_unpack_item(item, pd.Series, "path")
+    item.record.format = "txt"
+    assert not DataFramePackager().can_unpack_item(item, pd.DataFrame, "path")
+
+
+def test_a_file_that_is_no_table_stays_an_error_naming_the_artifact(host: Any, store: Store, tmp_path: Any) -> None:
+    (tmp_path / "notes.txt").write_text("a,b\n1,2\n")
+    (tmp_path / "broken.json").write_text('"just a string"')
+    for name, tried in (("notes.txt", ""), ("broken.json", "; tried converting with 'pandas'")):
+        record = log_path(host, store, tmp_path / name)
+        with pytest.raises(UnpackingError) as raised:
+            unpack_record(store, record, pd.DataFrame, host=host)
+        assert record.uri in str(raised.value)
+        assert f"packed by 'paths', but the type hint asks for pandas.DataFrame, and no installed plugin makes one from it{tried};" in str(raised.value)
+
+
+def test_an_unreadable_table_file_names_the_file_and_its_format(host: Any, store: Store, tmp_path: Any) -> None:
+    (tmp_path / "broken.json").write_text('"just a string"')
+    item = store.data_item(log_path(host, store, tmp_path / "broken.json"))
+    with pytest.raises(UnpackingError, match=r"artifact 'data' \(broken.json\) is not a json table pandas can read"):
+        DataFramePackager().unpack_file(item)
 
 
 # -- Large frames -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pillow_strategies import assert_same_image
 
 import satchel
 from satchel import Store
-from satchel.errors import PackingError
+from satchel.errors import PackingError, UnpackingError
 from satchel.packing import log_packed
 from satchel.testing import isolated_host
 from satchel.unpacking import unpack_record
@@ -64,6 +64,32 @@ def test_packing_leaves_an_in_memory_image_untouched(host: Any) -> None:
         with contextlib.suppress(PackingError):
             satchel.pack(img, hint, host=host).clear()
     assert (img.tobytes(), img.getpalette(), dict(img.info), sorted(vars(img))) == before
+
+
+# -- Asked for as an array ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "hint"),
+    [("RGB", "img"), ("RGBA", "img : file[format=png]"), ("L", "img : file[format=tiff]"),
+     ("P", "img : file[format=gif]"), ("I;16", "img : file[format=png]")],
+)
+def test_an_image_asked_for_as_a_numpy_array_arrives_as_its_pixels(host: Any, store: Store, mode: str, hint: str) -> None:
+    """np.asarray of the stored image: (height, width[, bands]) in the mode's dtype; palette indices for P."""
+    np = pytest.importorskip("numpy")
+    img = gradient((5, 3)).convert(mode) if mode != "I;16" else gradient((5, 3)).convert("L").convert("I;16")
+    record, _ = store_and_load(host, store, satchel.pack(img, hint, host=host))
+    array = unpack_record(store, record, np.ndarray, host=host)
+    assert np.ndarray is type(array)
+    assert np.array_equal(np.asarray(img), array)
+    assert (np.asarray(img).dtype, array.shape[:2]) == (array.dtype, (3, 5))
+
+
+def test_an_image_asked_for_as_another_type_is_an_error_not_a_silent_conversion(host: Any, store: Store) -> None:
+    np = pytest.importorskip("numpy")
+    record, _ = store_and_load(host, store, satchel.pack(gradient(), "img", host=host))
+    with pytest.raises(UnpackingError, match=r"holds a PIL.Image.Image, packed by 'pillow', but the type hint asks for numpy.memmap"):
+        unpack_record(store, record, np.memmap, host=host)
 
 
 # -- Frames -------------------------------------------------------------------------------------

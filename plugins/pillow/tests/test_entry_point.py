@@ -12,7 +12,7 @@ from satchel.testing import EntryPointContract
 class TestEntryPoint(EntryPointContract):
     distribution = "satchel-pillow"
     entry_points = {"pillow": "satchel_pillow.packagers:PillowPackager"}
-    heavy_modules = ("PIL",)
+    heavy_modules = ("PIL", "numpy")
 
 
 def test_real_discovery_lists_and_selects_the_plugin() -> None:

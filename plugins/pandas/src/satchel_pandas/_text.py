@@ -119,11 +119,14 @@ def write_json(document: dict[str, Any], path: str) -> None:
 
 
 def read_json(path: str, instructions: dict[str, Any] | None) -> pd.DataFrame:
-    """Read a JSON file written by :func:`write_json` back, restoring what the layout recorded."""
+    """Read a JSON file written by :func:`write_json` back, restoring what the layout recorded
+    (``instructions`` None: a foreign file, in pandas' "split" form, a list of records or a dict of columns)."""
     with open(path, encoding="utf-8") as handle:
         document = json.load(handle)
     if instructions is None:
-        return pd.DataFrame(document["data"], columns=document["columns"])
+        if isinstance(document, dict) and {"columns", "data"} <= set(document):  # pandas' "split" form
+            return pd.DataFrame(document["data"], columns=document["columns"])
+        return pd.DataFrame(document)  # a list of records, or a dict of columns
     return from_document(document, instructions)
 
 

@@ -59,13 +59,23 @@ def _warn_losses(key: str, fmt: str, losses: list[str]) -> None:
         )
 
 
+def _table_format(data_item: DataItem) -> str | None:
+    """The table format of a one-file artifact: the format its record names, else its file's suffix."""
+    if len(data_item.file_names) != 1:
+        return None
+    record = data_item.record
+    recorded = record.format if record is not None else None
+    if recorded:
+        return _SUFFIXES.get(f".{recorded.lower()}")
+    return _SUFFIXES.get(os.path.splitext(data_item.file_names[0])[1].lower())
+
+
 def _format_of(data_item: DataItem) -> str:
-    name = data_item.file_names[0] if len(data_item.file_names) == 1 else ""
-    fmt = _SUFFIXES.get(os.path.splitext(name)[1].lower())
+    fmt = _table_format(data_item)
     if fmt is None:
         raise UnpackingError(
             f"artifact {data_item.key!r}: cannot tell the format of {data_item.file_names}; a table is "
-            f"read from one file ending in {', '.join(_SUFFIXES)}"
+            f"read from one file recorded as, or ending in, {', '.join(_SUFFIXES)}"
         )
     return fmt
 
@@ -120,7 +130,18 @@ class _PandasPackager(Packager, abc.ABC):
               series: dict[str, Any] | None, type_hint: Any) -> Any:
         from satchel_pandas import _io
 
-        frame = _io.read(data_item.local(), fmt or _format_of(data_item), layout)
+        fmt = fmt or _format_of(data_item)
+        if layout is not None:
+            frame = _io.read(data_item.local(), fmt, layout)
+            return self._restore(frame, series, type_hint)
+        # A file this plugin did not write (another plugin's artifact, a local file): pandas' defaults.
+        try:
+            frame = _io.read(data_item.local(), fmt, None)
+        except (ValueError, KeyError, TypeError, OSError) as error:
+            raise UnpackingError(
+                f"artifact {data_item.key!r} ({', '.join(data_item.file_names)}) is not a {fmt} table "
+                f"pandas can read: {error}"
+            ) from error
         return self._restore(frame, series, type_hint)
 
     def unpack_dataset(
@@ -164,9 +185,21 @@ class _PandasPackager(Packager, abc.ABC):
 
 
 class DataFramePackager(_PandasPackager):
-    """pandas DataFrames: a Parquet dataset by default, or a parquet/csv/json/feather file."""
+    """pandas DataFrames: a Parquet dataset by default, or a parquet/csv/json/feather file.
+
+    It also makes a DataFrame from another plugin's one-file artifact recorded as csv, parquet, json
+    or feather (a CSV logged as a path, say), when the caller's type hint asks for a DataFrame.
+    """
 
     PACKABLE_OBJECT_TYPE = "pandas.DataFrame"
+
+    def can_unpack_item(self, data_item: DataItem, obj_type: type | None, artifact_type: str | None) -> bool:
+        if super().can_unpack_item(data_item, obj_type, artifact_type):
+            return True
+        return (
+            obj_type is not None and self.match_distance(obj_type) is not None
+            and _table_format(data_item) is not None
+        )
 
     def _frame(self, obj: Any) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
         return obj, {}, []

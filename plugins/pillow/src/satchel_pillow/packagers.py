@@ -6,6 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from satchel import Artifact, Packager, PlotArtifact
+from satchel.typenames import resolve_if_imported
 from satchel_pillow._formats import PLOT_MODES, file_options
 
 if TYPE_CHECKING:
@@ -69,6 +70,15 @@ class PillowPackager(Packager):
         instructions = save_file(obj, path, options, key)
         artifact = Artifact(key=key, src_path=path, format=options.spec.name, preview=preview(obj))
         return artifact, instructions
+
+    def convert(self, obj: Any, obj_type: type) -> Any:
+        """An unpacked image as a ``numpy.ndarray`` (``np.asarray``) when the type hint asks for one."""
+        # A hint naming numpy.ndarray means NumPy is imported; this never imports it.
+        if obj_type is resolve_if_imported("numpy.ndarray"):
+            import numpy as np
+
+            return np.asarray(obj)
+        return obj
 
     def unpack_file(
         self,
