@@ -129,6 +129,19 @@ def test_lossy_webp_is_within_the_documented_error_for_smooth_images(host: Any, 
     check()
 
 
+@pytest.mark.parametrize("artifact", ["file[format=webp, lossless=true]", "file[format=webp, quality=95]"])
+def test_an_opaque_rgba_image_comes_back_from_webp_as_rgba(host: Any, store: Store, artifact: str) -> None:
+    """libwebp drops an alpha channel that is opaque everywhere; the image still comes back RGBA."""
+    img = Image.new("RGBA", (16, 16), (10, 120, 230, 255))
+    with staging(store):
+        packed = host.pack(img, "photo", "file", parse_log_hint(f"photo : {artifact}").options)
+    restored = unpack_record(store, log_packed(store, "tests", packed), Image.Image, host=host)
+    assert "RGBA" == restored.mode
+    assert (255, 255) == restored.getchannel("A").getextrema()
+    if "lossless" in artifact:
+        assert img.tobytes() == restored.tobytes()
+
+
 @pytest.mark.parametrize("fmt", ["jpeg", "webp"])
 def test_lower_quality_gives_a_smaller_file_with_more_error(host: Any, store: Store, fmt: str) -> None:
     img = Image.merge("RGB", [Image.linear_gradient("L").rotate(a).resize((200, 150)) for a in (0, 90, 180)])

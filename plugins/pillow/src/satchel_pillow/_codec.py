@@ -25,6 +25,9 @@ _EMPTY_EXIF = Image.Exif().tobytes()
 # Lossless conversions that undo a reader giving a stored mode back as another (older Pillow reads
 # 16-bit PNG as "I").
 _SAME_VALUES = frozenset({("I", "I;16")})
+# The same, for one format: libwebp leaves out an alpha channel that is opaque everywhere, so an
+# RGBA image without transparency reads back as RGB, and alpha 255 restores it exactly.
+_SAME_VALUES_IN = {"webp": frozenset({("RGB", "RGBA")})}
 
 
 # -- Packing ------------------------------------------------------------------------------------
@@ -283,7 +286,7 @@ def load_image(
         if tiff_exif is not None:
             img.info["exif"] = tiff_exif
     if mode and img.mode != mode:
-        if (img.mode, mode) not in _SAME_VALUES:
+        if (img.mode, mode) not in _SAME_VALUES | _SAME_VALUES_IN.get(format or "", frozenset()):
             raise UnpackingError(
                 f"artifact {key!r} was stored as a {mode} image, but this Pillow reads it back as "
                 f"{img.mode}; install the Pillow version that wrote it, or newer"
