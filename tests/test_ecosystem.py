@@ -3,9 +3,13 @@ runs, from Python and from the command line, with each plugin found through its 
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
+import tomllib
+import warnings
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +19,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from PIL import Image
 
 import satchel
+from satchel.errors import RunError
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLERS = ROOT / "examples" / "demo_handlers.py"
@@ -33,7 +38,52 @@ def test_every_plugin_is_discovered_from_its_installed_distribution() -> None:
     host = satchel.get_host()
     infos = {info.name: info for info in host.infos()}
     assert {name: infos[name].distribution for name in PLUGINS} == PLUGINS
+    assert PLUGINS == {info.name: info.distribution for info in host.infos() if info.source == "entry point"}
     assert {} == host.failures
+
+
+def _plugin_projects() -> dict[str, dict[str, object]]:
+    return {
+        folder.name: tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+        for folder in sorted((ROOT / "plugins").iterdir()) if (folder / "pyproject.toml").exists()
+    }
+
+
+@pytest.mark.parametrize("plugin", sorted(_plugin_projects()))
+def test_every_plugin_distribution_has_the_common_shape(plugin: str) -> None:
+    """satchel_<name>/: __init__.py re-exports the classes packagers.py holds, the entry points name
+    them there, and every other module is a private helper (_*.py)."""
+    project = _plugin_projects()[plugin]
+    package = f"satchel_{plugin}"
+    declared = project["entry-points"]["satchel"]  # type: ignore[index]
+    assert all(value.startswith(f"{package}.packagers:") for value in declared.values()), declared
+    installed = {ep.name: ep.value for ep in entry_points(group="satchel") if ep.name in declared}
+    assert declared == installed
+    modules = sorted(path.name for path in (ROOT / "plugins" / plugin / "src" / package).glob("*.py"))
+    assert ["__init__.py", "packagers.py"] == [name for name in modules if not name.startswith("_") or name == "__init__.py"]
+    root, packagers = importlib.import_module(package), importlib.import_module(f"{package}.packagers")
+    for value in declared.values():
+        name = value.partition(":")[2]
+        assert getattr(packagers, name) is getattr(root, name)
+        assert name in root.__all__
+
+
+def test_a_langchain_chain_is_refused_not_pickled(tmp_path: Path) -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    def make_chain() -> RunnableLambda:
+        return ChatPromptTemplate.from_messages([("human", "{q}")]) | RunnableLambda(str)
+
+    project = satchel.get_or_create_project("eco", store=str(tmp_path / "store"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", satchel.PickleFallbackWarning)
+        with pytest.raises(RunError) as raised:
+            project.run(make_chain, returns=["chain"])
+    message = str(raised.value)
+    assert "'chain': satchel-langchain packs prompt templates" in message
+    assert "RunnableSequence is not one of them" in message
+    assert "'<key> : object'" in message
+    assert [] == project.list_artifacts()
 
 
 def test_four_kinds_of_object_round_trip_through_two_runs_in_python(tmp_path: Path) -> None:
