@@ -10,7 +10,7 @@ import attrs
 
 from satchel import Artifact, Packager, PromptArtifact
 from satchel.errors import PackingError, UnpackingError
-from satchel.typenames import resolve_if_imported, type_name
+from satchel.typenames import import_dotted, resolve_if_imported, type_name
 from satchel_langchain._classes import MESSAGE_TYPES, TEMPLATE_TYPES, Kind, kind_of, short_names
 
 if TYPE_CHECKING:
@@ -211,8 +211,6 @@ def _recorded_class(lc_class: str | None, kind: Kind) -> type | None:
     """The class the packer recorded, if it is one this plugin packs as ``kind`` (else no constraint)."""
     if lc_class is None or lc_class not in (TEMPLATE_TYPES if kind == "prompt" else MESSAGE_TYPES):
         return None
-    from satchel.typenames import import_dotted
-
     resolved = resolve_if_imported(lc_class)
     if resolved is None:
         try:
