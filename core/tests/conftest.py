@@ -33,3 +33,12 @@ def temp_dir_in_tmp_path(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
     return folder
+
+
+@pytest.fixture(autouse=True)
+def user_settings(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.Path:
+    """The caller's user config file: none unless a test writes one (never the machine's own)."""
+    path = tmp_path / "user-config" / "config.toml"
+    monkeypatch.setenv("SATCHEL_CONFIG", str(path))
+    monkeypatch.delenv("SATCHEL_ALLOW_PICKLE", raising=False)
+    return path

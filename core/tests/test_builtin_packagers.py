@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 import fractions
 import pathlib
+import sys
 import uuid
 from typing import Any
 
@@ -148,11 +149,16 @@ class TestPaths(PackagerContract):
             assert before == _tree_contents(path)
 
 
-def test_structured_unpacks_by_recorded_class_without_a_type_hint(host: satchel.PluginHost) -> None:
+def test_structured_builds_the_class_the_hint_names_and_never_imports_the_recorded_one(host: satchel.PluginHost) -> None:
     packed = satchel.pack(Point(1, 2.5, "a"), "point")
-    restored = host.unpack_result(packed.value, producer=packed.producer, instructions=packed.instructions)
-    assert Point(1, 2.5, "a") == restored
     assert {"class": "test_builtin_packagers.Point"} == packed.instructions
+    hinted = host.unpack_result(packed.value, producer=packed.producer, instructions=packed.instructions, obj_type=Point)
+    assert Point(1, 2.5, "a") == hinted
+    # Without a hint the plain data comes back: the class named in the store is not imported.
+    planted = {"class": "satchel_planted_module_xyz.Evil"}
+    plain = host.unpack_result(packed.value, producer=packed.producer, instructions=planted)
+    assert {"x": 1, "y": 2.5, "label": "a", "tags": []} == plain
+    assert "satchel_planted_module_xyz" not in sys.modules
 
 
 def test_path_packs_a_file_and_restores_a_private_copy(tmp_path: pathlib.Path, host: satchel.PluginHost) -> None:

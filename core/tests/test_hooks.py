@@ -191,7 +191,7 @@ def test_every_pickle_comes_from_the_pickle_packager_with_a_warning(host: Plugin
             packed = satchel.pack(obj, hint, host=host)
         assert ("pickle", "object") == (packed.producer.plugin, packed.artifact_type)
         record = satchel.packing.log_packed(store, "demo", packed)
-        with pytest.raises(PickleNotAllowedError, match="needs an explicit opt-in"):
+        with pytest.raises(PickleNotAllowedError, match="needs your explicit opt-in"):
             unpack_record(store, record, host=host)
     assert dt.date(2020, 1, 1) == unpack_record(
         store, store.list_artifacts("demo", limit=3)[-1], host=host, allow_pickle=True

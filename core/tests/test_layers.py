@@ -15,7 +15,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("ground", (
         "satchel._version", "satchel.errors", "satchel.names", "satchel.priorities", "satchel.callcontext",
         "satchel.typenames", "satchel.serde", "satchel.entrypoints", "satchel.archives",
-        "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.answers", "satchel.uri",
+        "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.settings", "satchel.answers", "satchel.uri",
         "satchel.signatures", "satchel.loghints",
     )),
     ("storage", ("satchel.store", "satchel.dataitem")),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-import tomllib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from satchel.priorities import CUSTOM_PRIORITY, check_priority
 from satchel.runs import Run, RunRecord, execute
 from satchel.scope import Scope
 from satchel.serde import converter, dumps
+from satchel.settings import Settings, load_settings
 from satchel.store import Store
 from satchel.typenames import import_dotted
 from satchel.unpacking import unpack_record
@@ -34,15 +34,20 @@ __all__ = [
     "Project",
     "ProjectConfig",
     "StoredArtifact",
+    "UntrustedConfigWarning",
     "default_store_url",
     "get_or_create_project",
     "handler",
 ]
 
 STORE_ENV = "SATCHEL_STORE"
-LOCAL_SETTINGS = "satchel.toml"
 DEFAULT_STORE = ".satchel"
 PICKLE_POLICIES = ("warn", "allow", "forbid")
+ALLOW_PICKLE_ENV = "SATCHEL_ALLOW_PICKLE"
+
+# Custom packagers this process added itself (store url, project, packager): the caller's own
+# call confirms them; one named only by the stored config needs the caller's settings to.
+_confirmed: set[tuple[str, str, str]] = set()
 
 
 @attrs.define(kw_only=True)
@@ -58,15 +63,15 @@ class CustomPackagerSpec:
 class ProjectConfig:
     """What a project remembers between sessions; saved as JSON in the store, read through cattrs.
 
-    ``pickle_policy``: ``warn`` (pickle as a fallback with a warning; loading needs an opt-in),
-    ``allow`` (also load pickles without asking: only for stores you trust), ``forbid`` (never pickle).
-    ``artifact_path`` is where ``satchel artifacts get`` writes by default.
+    The store is untrusted input, so what this records is a wish, never a privilege: custom
+    packagers are imported, and ``pickle_policy = "allow"`` loads pickles, only when the caller
+    confirms it (arguments, ``SATCHEL_ALLOW_PICKLE``, or the caller's own settings: see
+    :mod:`satchel.settings`). ``forbid`` only restricts, so it takes effect as it is.
     """
 
     name: str
     custom_packagers: list[CustomPackagerSpec] = attrs.field(factory=list)
     pickle_policy: str = "warn"
-    artifact_path: str | None = None
     labels: dict[str, str] = attrs.field(factory=dict)
 
 
@@ -76,19 +81,7 @@ def default_store_url(directory: str | os.PathLike[str] | None = None) -> str:
     if from_env:
         return from_env
     base = os.fspath(directory or os.getcwd())
-    settings_path = os.path.join(base, LOCAL_SETTINGS)
-    if os.path.exists(settings_path):
-        with open(settings_path, "rb") as handle:
-            try:
-                settings = tomllib.load(handle)
-            except tomllib.TOMLDecodeError as error:
-                raise SatchelError(f"{settings_path} is not valid TOML ({error}); write e.g. store = \".satchel\"") from error
-        store = settings.get("store")
-        if store is not None:
-            if not isinstance(store, str):
-                raise SatchelError(f"{settings_path}: 'store' must be a path or URL string, not {store!r}")
-            return store if "://" in store else os.path.join(base, store)
-    return os.path.join(base, DEFAULT_STORE)
+    return load_settings(base).store or os.path.join(base, DEFAULT_STORE)
 
 
 _open_stores: dict[str, Store] = {}
@@ -184,6 +177,7 @@ class Project:
         specs.append(CustomPackagerSpec(packager=packager, is_mandatory=is_mandatory, priority=priority))
         self.config.custom_packagers = specs
         self.save_config()
+        _confirmed.add((self.store.url, self.name, packager))  # this caller asked for it itself
 
     def remove_custom_packager(self, packager: str) -> None:
         names = [s.packager for s in self.config.custom_packagers]
@@ -191,6 +185,7 @@ class Project:
             raise KeyError(f"project {self.name!r} has no custom packager {packager!r}; it has {names}")
         self.config.custom_packagers = [s for s in self.config.custom_packagers if s.packager != packager]
         self.save_config()
+        _confirmed.discard((self.store.url, self.name, packager))
 
     def set_pickle_policy(self, policy: str) -> None:
         if policy not in PICKLE_POLICIES:
@@ -209,7 +204,7 @@ class Project:
         """
         base = get_host()
         base.ensure_loaded()
-        specs = self.config.custom_packagers
+        specs = self._confirmed_packagers(load_settings())
         if not specs:
             return base
         basis = (base.generation, tuple((s.packager, s.priority) for s in specs))
@@ -217,6 +212,25 @@ class Project:
             self._host = base.derive(self._custom_packagers(specs))
             self._host_basis = basis
         return self._host
+
+    def _confirmed_packagers(self, settings: Settings) -> list[CustomPackagerSpec]:
+        """The stored custom packagers the caller confirmed; the others are not imported, with a
+        warning (or, for a mandatory one, a PluginLoadError)."""
+        confirmed: list[CustomPackagerSpec] = []
+        for spec in self.config.custom_packagers:
+            if (self.store.url, self.name, spec.packager) in _confirmed or settings.trusts_packager(self.name, spec.packager):
+                confirmed.append(spec)
+                continue
+            message = (
+                f"project {self.name!r} in {self.store.url} names custom packager {spec.packager!r} in its "
+                "stored config, which is not imported: the store cannot decide what code runs. If you "
+                f"trust it, add it to trusted_packagers under [projects.{self.name}] in {settings.where()}, "
+                "or call project.add_custom_packager() in this process"
+            )
+            if spec.is_mandatory:
+                raise PluginLoadError(message + "; it is mandatory, so the handler did not run")
+            warnings.warn(message, UntrustedConfigWarning, stacklevel=4)
+        return confirmed
 
     def _custom_packagers(self, specs: Sequence[CustomPackagerSpec]) -> list[tuple[str, Any, int | None]]:
         found: list[tuple[str, Any, int | None]] = []
@@ -233,11 +247,13 @@ class Project:
     def scope(self, allow_pickle: bool | None = None) -> Scope:
         """What this project's work sees: its store, its host, and the pickle permissions.
 
-        ``allow_pickle`` is the caller's opt-in; None falls back to the project's pickle policy.
+        ``allow_pickle`` is the caller's opt-in; None falls back to ``SATCHEL_ALLOW_PICKLE`` and
+        the caller's settings — never to the store's config alone.
         """
         policy = self.config.pickle_policy
-        allowed = allow_pickle if allow_pickle is not None else policy == "allow"
-        return Scope(self.name, self.store, self.host, allow_pickle=allowed, forbid_pickle=policy == "forbid")
+        if allow_pickle is None:
+            allow_pickle = _env_allows_pickle() or load_settings().allows_pickle(self.name)
+        return Scope(self.name, self.store, self.host, allow_pickle=allow_pickle, forbid_pickle=policy == "forbid")
 
     # -- Runs -------------------------------------------------------------------------------------
 
@@ -315,6 +331,14 @@ class Project:
         if packed.is_result:
             return packed.value
         return StoredArtifact(self, log_packed(self.store, self.name, packed, tags=tags))
+
+
+class UntrustedConfigWarning(UserWarning):
+    """A project's stored config asks for something only the caller can allow; it was not done."""
+
+
+def _env_allows_pickle() -> bool:
+    return os.environ.get(ALLOW_PICKLE_ENV, "").lower() in ("1", "true", "yes")
 
 
 def handler(

@@ -95,10 +95,13 @@ class Run:
 
     @property
     def results(self) -> dict[str, Any]:
-        """Result key -> value, restored to the type it was packed from (Decimal, datetime…)."""
+        """Result key -> value, restored to the type it was packed from (Decimal, datetime…); an
+        attrs class or dataclass comes back as its plain data (``result(key, TheClass)`` builds it)."""
         return {key: self.result(key) for key in self.record.results}
 
-    def result(self, key: str) -> Any:
+    def result(self, key: str, type_hint: Any = None) -> Any:
+        """One result, restored by the plugin that packed it; ``type_hint`` names the class to build
+        where the value holds one (the class recorded in the store is never imported)."""
         if key not in self.record.results:
             raise KeyError(f"run {self.uid} has no result {key!r}; it has {sorted(self.record.results)}")
         meta = self.record.result_meta.get(key)
@@ -106,7 +109,9 @@ class Run:
         if meta is None:
             return value
         producer = Producer(meta.plugin, meta.distribution, meta.version, meta.format_version)
-        return self.scope.host.unpack_result(value, producer=producer, instructions=meta.instructions, key=key)
+        return self.scope.host.unpack_result(
+            value, producer=producer, instructions=meta.instructions, obj_type=type_hint if isinstance(type_hint, type) else None, key=key
+        )
 
     def output(self, key: str, type_hint: Any = None, *, allow_pickle: bool | None = None) -> Any:
         """The object stored as output ``key``, as ``type_hint`` asks (its files verified first)."""

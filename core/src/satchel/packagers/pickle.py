@@ -3,6 +3,7 @@ warning; loading one always needs the caller's opt-in, because unpickling runs c
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import sys
 import warnings
@@ -45,9 +46,12 @@ class PicklePackager(Packager):
     def pack_object(self, obj: Any, key: str, protocol: int = pickle.HIGHEST_PROTOCOL) -> tuple[ObjectArtifact, dict[str, Any]]:
         """Pickle ``obj``; loading it back needs an explicit opt-in, because unpickling runs code."""
         if pickling_forbidden().get():
+            where, found = _opaque_part(obj)
+            part = "the value itself" if not where else f"the value at {where}"
             raise PackingError(
-                f"{key!r}: a {type_name(type(obj))} would be pickled, and the project's pickle policy "
-                "forbids pickles; install or add a packager for this type, or change the policy"
+                f"{key!r} would be pickled because of {part} (a {type_name(type(found))}), and the "
+                "project's pickle policy forbids pickles; return data JSON holds there, install or "
+                "add a packager for that type, or change the policy"
             )
         warnings.warn(
             f"{key!r}: {type_name(type(obj))} is pickled (no other packager takes it, or the log hint "
@@ -70,8 +74,36 @@ class PicklePackager(Packager):
         if not pickle_permission().get():
             raise PickleNotAllowedError(
                 f"artifact {data_item.key!r} is a pickle of {object_type or 'an object'}; loading a "
-                "pickle runs code from the file, so it needs an explicit opt-in: pass "
-                "allow_pickle=True or set SATCHEL_ALLOW_PICKLE=1 — only for artifacts you trust"
+                "pickle runs code from the file, so it needs your explicit opt-in: pass "
+                "allow_pickle=True, set SATCHEL_ALLOW_PICKLE=1, or set allow_pickle = true for the "
+                "project in your satchel.toml — only for artifacts you trust (a store's own config "
+                "cannot allow it)"
             )
         with open(data_item.local(), "rb") as handle:
             return pickle.load(handle)  # noqa: S301 - the caller opted in above
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _opaque_part(obj: Any, where: str = "", depth: int = 0) -> tuple[str, Any]:
+    """Where inside ``obj`` the first value that is neither plain data nor a container of it sits
+    (``"['a'][1]"``, ``".field"``; ``""`` for ``obj`` itself), and that value."""
+    if depth > 50:
+        return where, obj
+    if isinstance(obj, dict):
+        items: list[tuple[str, Any]] = [(f"[{key!r}]", value) for key, value in obj.items()]
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = [(f"[{index}]", value) for index, value in enumerate(obj)]
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        items = [(f".{field.name}", getattr(obj, field.name)) for field in dataclasses.fields(obj)]
+    elif hasattr(type(obj), "__attrs_attrs__"):
+        items = [(f".{field.name}", getattr(obj, field.name)) for field in type(obj).__attrs_attrs__]
+    else:
+        return where, obj
+    for step, value in items:
+        if not isinstance(value, _PLAIN):
+            found_where, found = _opaque_part(value, where + step, depth + 1)
+            if found is not value or not isinstance(value, (dict, list, tuple, set, frozenset)):
+                return found_where, found
+    return where, obj

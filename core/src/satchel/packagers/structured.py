@@ -14,7 +14,7 @@ from satchel.artifacts import Artifact
 from satchel.errors import UnpackingError
 from satchel.packagers.base import Packager, is_json_value
 from satchel.priorities import BUILTIN_PRIORITY
-from satchel.typenames import import_dotted, type_name
+from satchel.typenames import type_name
 
 if TYPE_CHECKING:
     from satchel.dataitem import DataItem
@@ -34,24 +34,25 @@ def _is_structured(obj_type: type) -> bool:
     return (attr is not None and attr.has(obj_type)) or (dataclasses.is_dataclass(obj_type) and isinstance(obj_type, type))
 
 
-def _resolve_class(recorded: str | None, type_hint: type | None) -> type:
-    if type_hint is not None and isinstance(type_hint, type) and _is_structured(type_hint):
-        return type_hint
-    if recorded is None:
-        raise UnpackingError("the artifact records no class; annotate the parameter with the attrs or dataclass type")
-    if "<locals>" in recorded:
-        raise UnpackingError(
-            f"the artifact holds a {recorded}, defined inside a function, so it cannot be imported; "
-            "annotate the parameter with that class to unpack it"
-        )
-    found = import_dotted(recorded)
-    if not (isinstance(found, type) and _is_structured(found)):
-        raise UnpackingError(f"{recorded} is no longer an attrs class or dataclass; it cannot be restored")
-    return found
+def _restore(data: Any, recorded: object, type_hint: Any, what: str) -> Any:
+    """``data`` as the caller's hinted class; without one, the plain data.
+
+    The class recorded in the store is only ever compared with the hint, never imported: data
+    read from a store must not choose which module is imported or which class is built.
+    """
+    if isinstance(type_hint, type) and _is_structured(type_hint):
+        try:
+            return _converter().structure(data, type_hint)
+        except Exception as error:  # cattrs reports a shape mismatch in many ways; say it once
+            raise UnpackingError(
+                f"{what} does not fit {type_name(type_hint)} ({type(error).__name__}: {error}); it was "
+                f"written from {recorded if isinstance(recorded, str) else 'an unknown class'}"
+            ) from error
+    return data
 
 
 class StructuredPackager(Packager):
-    """attrs and dataclass instances: a result (or a JSON file) that restores the same class."""
+    """attrs and dataclass instances: a result (or a JSON file), restored as the class the caller's type hint names."""
 
     PACKABLE_OBJECT_TYPE: ClassVar[Any] = object
     PACK_SUBCLASSES = True
@@ -90,7 +91,8 @@ class StructuredPackager(Packager):
         return {key: self._unstructure(obj, key)}, {"class": type_name(type(obj))}
 
     def unpack_result(self, value: Any, type_hint: Any = None, **instructions: Any) -> Any:
-        return _converter().structure(value, _resolve_class(instructions.get("class"), type_hint))
+        """The value as the hinted attrs class or dataclass; without a hint, its plain JSON data."""
+        return _restore(value, instructions.get("class"), type_hint, "the result")
 
     def pack_file(self, obj: Any, key: str, indent: int | None = 2) -> tuple[Artifact, dict[str, Any]]:
         body = json.dumps(self._unstructure(obj, key), indent=indent, ensure_ascii=False, allow_nan=False)
@@ -98,4 +100,9 @@ class StructuredPackager(Packager):
         return artifact, {"class": type_name(type(obj))}
 
     def unpack_file(self, data_item: DataItem, type_hint: Any = None, **instructions: Any) -> Any:
-        return _converter().structure(json.loads(data_item.read_text()), _resolve_class(instructions.get("class"), type_hint))
+        """The file as the hinted attrs class or dataclass; without a hint, its plain JSON data."""
+        try:
+            data = json.loads(data_item.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise UnpackingError(f"artifact {data_item.key!r} is not the JSON file it should be: {error}") from error
+        return _restore(data, instructions.get("class"), type_hint, f"artifact {data_item.key!r}")
