@@ -121,6 +121,8 @@ def _import_module(name: str) -> ModuleType:
         sys.path.insert(0, os.getcwd())
     try:
         return importlib.import_module(name)
+    except SystemExit as exit_:
+        raise ImportError(f"cannot import {name!r}: {_describe_exit(exit_)}") from None
     except ModuleNotFoundError as error:
         if error.name is not None and name.startswith(error.name):
             raise ImportError(
@@ -154,6 +156,8 @@ def _import_file(path: str) -> ModuleType:
         spec.loader.exec_module(module)
     except BaseException as error:
         del sys.modules[name]
+        if isinstance(error, SystemExit):
+            raise ImportError(f"cannot load {path!r}: {_describe_exit(error)}") from None
         if isinstance(error, Exception):
             raise ImportError(f"cannot load {path!r}: {_describe_failure(error)}") from None
         raise
@@ -179,6 +183,17 @@ def _same_file(first: str | None, second: str) -> bool:
         return os.path.samefile(first, second)
     except OSError:
         return False
+
+
+def _describe_exit(exit_: SystemExit) -> str:
+    """``the module exited at import (sys.exit(3), handlers.py, line 4); …``: a handler module runs nothing on import."""
+    frames = traceback.extract_tb(exit_.__traceback__)
+    last = frames[-1] if frames else None
+    where = f", {os.path.basename(last.filename)}, line {last.lineno}" if last is not None else ""
+    return (
+        f"the module exited at import (sys.exit({exit_.code!r}){where}); "
+        "put its script part under `if __name__ == \"__main__\":` so that importing it only defines the handler"
+    )
 
 
 def _describe_failure(error: BaseException) -> str:
