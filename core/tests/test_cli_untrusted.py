@@ -5,13 +5,18 @@ and a run that cannot work is refused before its handler runs."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from satchel.artifacts import FileEntry, FileSource
 from satchel.cli import main
+from satchel.serde import converter
+from satchel.store import Store
+from satchel.store.records import manifest_hash
 
 HANDLERS = '''
 from pathlib import Path
@@ -79,6 +84,76 @@ def _store_config(cli: Any, workdir: Path) -> str:
     assert (0, "") == (code, err)
     (uri,) = json.loads(out)["outputs"].values()
     return str(uri)
+
+
+# -- files are written only where the user says -----------------------------------------------------
+
+
+def test_a_planted_artifact_path_does_not_choose_where_get_writes(cli: Any, workdir: Path) -> None:
+    _store_config(cli, workdir)
+    victim = workdir / "victim.json"
+    victim.write_text("precious")
+    config = Path(cli.store, "projects", "default", "project.json")
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"name": "default", "artifact_path": str(victim)}))
+    code, out, err = cli("artifacts", "get", "config")
+    assert (0, "") == (code, err), err
+    assert ("precious", "config.json\n") == (victim.read_text(), out.replace(os.curdir + os.sep, ""))
+    assert {"lr": 0.5} == json.loads(Path("config.json").read_text())
+
+
+def test_get_never_overwrites_a_file_without_force(cli: Any, workdir: Path) -> None:
+    _store_config(cli, workdir)
+    target = workdir / "mine.json"
+    target.write_text("precious")
+    code, out, err = cli("artifacts", "get", "config", "-o", str(target))
+    assert (2, "") == (code, out)
+    assert [f"satchel: error: {target} already exists; nothing was written. Give --force to overwrite, or -o another path"] == err.splitlines()
+    assert "precious" == target.read_text()
+    code, out, err = cli("artifacts", "get", "config", "-o", str(target), "--force")
+    assert (0, f"{target}\n", {"lr": 0.5}) == (code, out, json.loads(target.read_text()))
+
+
+def test_get_writes_nothing_when_any_file_of_a_folder_exists(cli: Any, workdir: Path) -> None:
+    Store(cli.store).log_artifact(
+        project="default", key="pair", kind="dir",
+        files=[FileSource(name="a.txt", data=b"a"), FileSource(name="sub/b.txt", data=b"b")],
+    )
+    dest = workdir / "dest"
+    (dest / "sub").mkdir(parents=True)
+    (dest / "sub" / "b.txt").write_text("precious")
+    code, out, err = cli("artifacts", "get", "pair", "-o", str(dest))
+    assert (2, "", 1) == (code, out, len(err.splitlines()))
+    assert f"{dest / 'sub' / 'b.txt'} already exists" in err and "--force" in err
+    assert (False, "precious") == ((dest / "a.txt").exists(), (dest / "sub" / "b.txt").read_text())
+    assert 0 == cli("artifacts", "get", "pair", "-o", str(dest), "--force")[0]
+    assert (b"a", b"b") == ((dest / "a.txt").read_bytes(), (dest / "sub" / "b.txt").read_bytes())
+
+
+def _plant_file_name(cli: Any, name: str) -> str:
+    """A two-file artifact whose first file is renamed ``name`` in its metadata, the hash made to match."""
+    record = Store(cli.store).log_artifact(
+        project="default", key="planted", kind="dir",
+        files=[FileSource(name="a.txt", data=b"a"), FileSource(name="b.txt", data=b"b")],
+    )
+    path = Path(cli.store, "artifacts", "default", "planted", f"{record.uid}.json")
+    path.chmod(0o644)
+    data = json.loads(path.read_text())
+    data["files"][0]["name"] = name
+    data["hash"] = manifest_hash([converter.structure(entry, FileEntry) for entry in data["files"]])
+    path.write_text(json.dumps(data))
+    return record.uri
+
+
+@pytest.mark.parametrize("name", ["../escaped.txt", "../../escaped.txt", "{workdir}/escaped.txt", "a/../../escaped.txt", "..\\escaped.txt"])
+def test_a_planted_file_name_cannot_leave_the_output_folder(cli: Any, workdir: Path, name: str) -> None:
+    uri = _plant_file_name(cli, name.format(workdir=workdir))
+    dest = workdir / "out" / "deep"
+    dest.mkdir(parents=True)
+    code, out, err = cli("artifacts", "get", uri, "-o", str(dest))
+    assert (2, "", 1) == (code, out, len(err.splitlines())), err
+    assert "nothing was written" in err or "invalid file name" in err
+    assert [] == [*workdir.rglob("*escaped.txt"), *dest.iterdir()]
 
 
 # -- refused before the handler runs: exit 2, one line, nothing recorded ---------------------------

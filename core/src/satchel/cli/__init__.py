@@ -177,8 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     get_artifact.add_argument("ref", metavar="URI", help="a store:// URI, or a key of the project (its latest version)")
     get_artifact.add_argument(
         "-o", "--output", metavar="PATH",
-        help="where to write: a file path for a one-file artifact, else a folder (default: the project's "
-        "artifact_path, else the current folder)",
+        help="where to write: a file path for a one-file artifact, else a folder (default: the current folder)",
+    )
+    get_artifact.add_argument(
+        "--force", action="store_true",
+        help="overwrite files that already exist (without it, an existing file is an error and nothing is written)",
     )
 
     command("plugins", "list packager plugins: what each packs, and any that failed to load")

@@ -1,10 +1,14 @@
-"""``satchel runs`` and ``satchel artifacts``: list what a project holds, show one record, export an artifact."""
+"""``satchel runs`` and ``satchel artifacts``: list what a project holds, show one record, export an artifact.
+
+Files are written only where the user says (``-o``, else the current folder), never where the
+store says, and never over an existing file without ``--force``.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from satchel.cli.context import EXIT_OK, PROG, Context, result_value
 from satchel.cli.json_output import (
@@ -16,6 +20,10 @@ from satchel.cli.json_output import (
     print_json,
 )
 from satchel.cli.output import Progress, human_size, print_table, short_time, summarize
+from satchel.errors import StoreError
+
+if TYPE_CHECKING:
+    from satchel.artifacts import ArtifactRecord
 
 __all__ = ["cmd_artifacts", "cmd_runs"]
 
@@ -162,7 +170,9 @@ PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 def _get_artifact(ctx: Context) -> int:
     project = ctx.project
     record = project.get_artifact(ctx.args.ref).record
-    dest = ctx.args.output or project.config.artifact_path or os.curdir
+    # Where files go is the user's choice alone: nothing read from the store names a path.
+    dest = ctx.args.output or os.curdir
+    _check_writable(_export_targets(record, dest), dest, force=ctx.args.force)
     bar = Progress(record.size, record.key) if sys.stderr.isatty() and record.size >= PROGRESS_MIN_BYTES else None
     try:
         paths = project.store.export(record, dest, progress=bar.advance if bar is not None else None)
@@ -175,6 +185,52 @@ def _get_artifact(ctx: Context) -> int:
         for path in paths:
             print(path)
     return EXIT_OK
+
+
+def _export_targets(record: ArtifactRecord, dest: str) -> list[str]:
+    """The paths ``Store.export`` writes ``record``'s files to under ``dest``, each checked to stay inside it.
+
+    The store validates file names before it writes; this checks the outcome again on the
+    caller's side, so that no name read from a record can place a file outside ``dest``.
+    """
+    if len(record.files) == 1 and not os.path.isdir(dest) and not dest.endswith(("/", os.sep)):
+        return [dest]
+    root = os.path.abspath(dest)
+    targets = []
+    for entry in record.files:
+        name = entry.name if isinstance(entry.name, str) else ""
+        target = os.path.join(dest, *name.split("/"))
+        inside = os.path.abspath(target)
+        if not name or os.path.commonpath([root, inside]) != root or inside == root:
+            raise StoreError(
+                f"artifact {record.uri}: file name {entry.name!r} would be written outside "
+                f"{dest!r}; nothing was written (a file name is a relative path like 'data.csv')"
+            )
+        targets.append(target)
+    return targets
+
+
+def _check_writable(targets: list[str], dest: str, *, force: bool) -> None:
+    """Refuse, before anything is written, a target that exists (without ``force``) or sits under a file."""
+    root = os.path.abspath(dest)
+    for target in targets:
+        folder = os.path.dirname(os.path.abspath(target))
+        while folder != root and len(folder) > len(root):
+            if os.path.lexists(folder) and not os.path.isdir(folder):
+                raise NotADirectoryError(
+                    f"{folder} is not a folder, so {target} cannot be written; nothing was written. "
+                    "Give -o another path"
+                )
+            folder = os.path.dirname(folder)
+    if force:
+        return
+    existing = [target for target in targets if os.path.lexists(target)]
+    if existing:
+        more = f" (and {len(existing) - 1} more of its files)" if len(existing) > 1 else ""
+        raise FileExistsError(
+            f"{existing[0]} already exists{more}; nothing was written. Give --force to overwrite, "
+            "or -o another path"
+        )
 
 
 # -- text ------------------------------------------------------------------------------------------
