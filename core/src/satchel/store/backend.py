@@ -42,7 +42,15 @@ class Backend(Protocol):
         """(relative path, last change, bytes freed by removing it) of each entry in a folder."""
 
     def remove(self, rel: str) -> None:
-        """Remove a file or a whole folder; missing is fine."""
+        """Remove a file or a whole folder; missing is fine. A link is removed as a link, and
+        nothing is reached through one (StoreError when a folder on the way is a link)."""
+
+    def check_folder(self, rel: str) -> bool:
+        """Whether the store's own folder *rel* exists; StoreError when it (or a folder on the way
+        to it) is a link or a file."""
+
+    def local_folder(self, rel: str) -> str | None:
+        """The local path of the store's folder *rel*, made if needed; None on non-local stores."""
 
     def store_blob(self, source: FileSource, *, link: bool) -> FileEntry:
         """Stream *source* into ``objects/``, hashing as it goes; identical content is kept once."""

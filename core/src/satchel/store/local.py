@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
 
 from satchel.artifacts import FileEntry, FileSource
 from satchel.errors import StoreError
+from satchel.store import nofollow
 from satchel.store.hashing import copy_hashing, hash_bytes, hash_file
 from satchel.store.paths import TMP, blob_path
 
@@ -26,15 +26,20 @@ class LocalBackend:
     Blobs are staged in ``tmp/`` (same filesystem) and renamed into ``objects/``. A source file on
     the same filesystem is hardlinked instead of copied, then hashed once. Linked files share the
     inode with the blob, so the source becomes read-only (0o444) like every blob.
+
+    The store's folders below the root are never links (see `satchel.store.nofollow`): each is
+    checked the first time this backend writes into it, and ``gc`` checks them again.
     """
 
     is_local = True
 
     def __init__(self, root: str, *, durable: bool = False) -> None:
+        _check_root(root)
         self.root = root
         self.url = root
         self.durable = durable
         self._device: int | None = None
+        self._folders: set[str] = set()  # folders made or checked to be real folders
 
     def path(self, rel: str) -> str:
         return os.path.join(self.root, *rel.split("/"))
@@ -46,10 +51,11 @@ class LocalBackend:
 
     def read(self, rel: str) -> bytes | None:
         try:
-            with open(self.path(rel), "rb") as handle:
-                return handle.read()
+            fd = nofollow.open_file(self.path(rel))
         except (FileNotFoundError, NotADirectoryError):
             return None
+        with open(fd, "rb") as handle:
+            return handle.read()
 
     def write_atomic(self, rel: str, data: bytes) -> None:
         staged = self._tmp_path("write-")
@@ -68,7 +74,7 @@ class LocalBackend:
         """Replace ``rel`` with the complete ``staged`` entry in one rename; readers see old or new."""
         try:
             target = self.path(rel)
-            self._make_dirs(os.path.dirname(target))
+            self._make_folder(rel.rpartition("/")[0])
             os.replace(staged, target)
         except BaseException:
             _unlink_quietly(staged)
@@ -105,9 +111,11 @@ class LocalBackend:
 
     def scan(self, rel: str) -> Iterator[tuple[str, int, float]]:
         base = self.path(rel)
-        for folder, _dirs, names in os.walk(base):
+        for folder, dirs, names in os.walk(base):
             prefix = os.path.relpath(folder, self.root).replace(os.sep, "/")
-            for name in names:
+            # A link to a folder is an entry like any link, never a folder to walk into.
+            links = [name for name in dirs if os.path.islink(os.path.join(folder, name))]
+            for name in [*names, *links]:
                 try:
                     info = os.lstat(os.path.join(folder, name))
                 except FileNotFoundError:
@@ -137,11 +145,14 @@ class LocalBackend:
         return found
 
     def remove(self, rel: str) -> None:
-        target = self.path(rel)
-        if os.path.isdir(target) and not os.path.islink(target):
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            _unlink_quietly(target)
+        nofollow.remove(self.root, rel)
+
+    def check_folder(self, rel: str) -> bool:
+        return nofollow.check_folder(self.root, rel)
+
+    def local_folder(self, rel: str) -> str | None:
+        self._make_folder(rel)
+        return self.path(rel)
 
     # -- blobs -------------------------------------------------------------------------------
 
@@ -199,7 +210,7 @@ class LocalBackend:
             except OSError:
                 pass  # not ours to chmod: replace it with our copy instead
         os.chmod(staged, _READ_ONLY)
-        self._make_dirs(os.path.dirname(final))
+        self._make_folder(blob_path(digest).rpartition("/")[0])
         os.replace(staged, final)
         if self.durable:
             _fsync_dir(os.path.dirname(final))
@@ -227,25 +238,51 @@ class LocalBackend:
             return handle.read()
 
     def make_item_dir(self) -> str:
-        self._make_dirs(self.path(TMP))
+        self._make_folder(TMP)
         return _mkdtemp(self.path(TMP), "item-")
 
     # -- helpers -----------------------------------------------------------------------------
 
     def _tmp_path(self, prefix: str) -> str:
-        folder = self.path(TMP)
-        self._make_dirs(folder)
-        return os.path.join(folder, prefix + secrets.token_hex(12))
+        self._make_folder(TMP)
+        return os.path.join(self.path(TMP), prefix + secrets.token_hex(12))
 
-    def _make_dirs(self, folder: str) -> None:
-        os.makedirs(folder, exist_ok=True)
+    def _make_folder(self, rel: str) -> None:
+        # Checked once per backend: a link planted later is caught by gc, not by every write.
+        if rel not in self._folders:
+            if rel:
+                nofollow.make_folders(self.root, rel)
+            else:
+                os.makedirs(self.root, exist_ok=True)
+            self._folders.add(rel)
 
     def _store_device(self) -> int:
         if self._device is None:
-            folder = self.path(TMP)
-            self._make_dirs(folder)
-            self._device = os.stat(folder).st_dev
+            self._make_folder(TMP)
+            self._device = os.stat(self.path(TMP)).st_dev
         return self._device
+
+
+def _check_root(root: str) -> None:
+    """Refuse a root that is a file (or lies under one): a store is a folder, made on first write."""
+    try:
+        info = os.stat(root)
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        parent = os.path.dirname(root)
+        while parent != os.path.dirname(parent) and not os.path.lexists(parent):
+            parent = os.path.dirname(parent)
+        raise StoreError(
+            f"the store {root} cannot be a folder: {parent} is a file; give the path of a folder "
+            "(or of one to create)"
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"cannot open the store {root}: {exc.strerror}") from exc
+    if not stat.S_ISDIR(info.st_mode):
+        raise StoreError(
+            f"the store {root} is a file, not a folder; give the path of a folder (or of one to create)"
+        )
 
 
 def _mkdtemp(parent: str, prefix: str) -> str:

@@ -95,20 +95,45 @@ def verify_records(backend: Backend, records: Iterable[ArtifactRecord]) -> list[
 
 def collect_garbage(
     backend: Backend,
-    referenced: set[str],
+    referenced: Callable[[], set[str]],
     *,
     dry_run: bool,
     older_than: float,
     in_use: Callable[[str], bool],
 ) -> GcReport:
-    """Remove unreferenced blobs and ``tmp/`` entries unchanged for *older_than* seconds.
+    """Remove blobs not in ``referenced()`` and ``tmp/`` entries unchanged for *older_than* seconds.
 
     The grace period protects writers between storing blobs and committing metadata: a blob
     stored or reused by a writer has just changed (rename, link or chmod renew its ctime).
+    Before anything is read, ``objects/sha256`` and ``tmp`` must be real folders of the store;
+    a link inside them is removed as a link.
     """
+    try:
+        has_objects, has_tmp = backend.check_folder(OBJECTS), backend.check_folder(TMP)
+    except StoreError as exc:
+        raise StoreError(f"gc stopped: {exc}; nothing was removed") from exc
+    try:
+        return _collect(backend, referenced(), has_objects=has_objects, has_tmp=has_tmp,
+                        dry_run=dry_run, older_than=older_than, in_use=in_use)
+    except StoreError as exc:
+        if str(exc).startswith("gc stopped: "):
+            raise
+        raise StoreError(f"gc stopped: {exc}") from exc
+
+
+def _collect(
+    backend: Backend,
+    referenced: set[str],
+    *,
+    has_objects: bool,
+    has_tmp: bool,
+    dry_run: bool,
+    older_than: float,
+    in_use: Callable[[str], bool],
+) -> GcReport:
     now = time.time()
     removed = removed_bytes = kept = 0
-    for rel, size, changed in list(backend.scan(OBJECTS)):
+    for rel, size, changed in list(backend.scan(OBJECTS)) if has_objects else []:
         parts = rel.split("/")
         digest = parts[-2] + parts[-1] if len(parts) >= 2 else ""
         if digest in referenced or now - changed < older_than:
@@ -119,7 +144,7 @@ def collect_garbage(
         if not dry_run:
             backend.remove(rel)
     tmp_removed = tmp_bytes = 0
-    for rel, changed, freed in backend.top_entries(TMP):
+    for rel, changed, freed in backend.top_entries(TMP) if has_tmp else []:
         if now - changed < older_than or in_use(rel):
             continue
         tmp_removed += 1

@@ -34,6 +34,10 @@ class FsspecBackend:
         self.url = url
         self.fs, root = url_to_fs(url)
         self.root = root.rstrip("/")
+        if self.fs.isfile(self.root):
+            raise StoreError(
+                f"the store {url} is a file, not a folder; give the URL of a folder (or of one to create)"
+            )
 
     def path(self, rel: str) -> str:
         return f"{self.root}/{rel}"
@@ -106,6 +110,18 @@ class FsspecBackend:
                 self.fs.rm_file(target)
         except FileNotFoundError:
             pass
+
+    def check_folder(self, rel: str) -> bool:
+        path = self.path(rel)
+        if self.fs.isfile(path):
+            raise StoreError(
+                f"{self.url}/{rel} is a file, not a folder; the store keeps its own folders there, "
+                "so move the file away"
+            )
+        return bool(self.fs.isdir(path))
+
+    def local_folder(self, rel: str) -> str | None:
+        return None
 
     # -- blobs -------------------------------------------------------------------------------
 

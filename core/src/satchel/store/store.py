@@ -127,11 +127,7 @@ class Store:
 
         Entries there untouched for ``gc``'s *older_than* are removed by ``gc``.
         """
-        if not self._backend.is_local:
-            return None
-        folder = os.path.join(self.url, TMP)
-        os.makedirs(folder, exist_ok=True)
-        return folder
+        return self._backend.local_folder(TMP)
 
     # -- artifacts ---------------------------------------------------------------------------
 
@@ -390,14 +386,17 @@ class Store:
         Only what has not changed for *older_than* seconds goes, so a writer between storing
         its blobs and committing its metadata is never robbed.
         """
-        referenced: set[str] = set()
-        for rel, record, error in scan_records(self._backend):
-            if record is None:
-                raise StoreError(
-                    f"gc stopped: cannot read the metadata {rel} ({error}), so it cannot tell "
-                    "which blobs are in use; repair or remove that file first"
-                )
-            referenced.update(entry.sha256 for entry in record.files)
+        def referenced() -> set[str]:
+            digests: set[str] = set()
+            for rel, record, error in scan_records(self._backend):
+                if record is None:
+                    raise StoreError(
+                        f"gc stopped: cannot read the metadata {rel} ({error}), so it cannot tell "
+                        "which blobs are in use; repair or remove that file first"
+                    )
+                digests.update(entry.sha256 for entry in record.files)
+            return digests
+
         mine = tempdirs.registered()
         return collect_garbage(
             self._backend, referenced, dry_run=dry_run, older_than=older_than,
