@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
-from satchel.artifacts import FileEntry, FileSource
+from satchel.artifacts import FileEntry, FileSource, Producer
 from satchel.cli import main
+from satchel.cli.context import print_error
+from satchel.cli.output import printable
+from satchel.errors import SatchelError
 from satchel.serde import converter
 from satchel.store import Store
 from satchel.store.records import manifest_hash
@@ -154,6 +157,79 @@ def test_a_planted_file_name_cannot_leave_the_output_folder(cli: Any, workdir: P
     assert (2, "", 1) == (code, out, len(err.splitlines())), err
     assert "nothing was written" in err or "invalid file name" in err
     assert [] == [*workdir.rglob("*escaped.txt"), *dest.iterdir()]
+
+
+# -- controls from the store never reach the terminal raw ----------------------------------------
+
+
+def _raw_controls(text: str) -> list[str]:
+    return sorted({c for c in text if not c.isprintable() and c != "\n"})
+
+
+def test_printable_escapes_what_a_terminal_would_obey() -> None:
+    assert "\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\x7f\\u202etxt.exe\\u2028\\ud800" == printable(HOSTILE)
+    assert ("plain é 中 😀 C:\\dir", "a\\tb\\nc") == (printable("plain é 中 😀 C:\\dir"), printable("a\tb\nc"))
+    assert "line\\x1b\nnext" == printable("line\x1b\nnext", keep_newlines=True)
+    assert printable(HOSTILE) == printable(printable(HOSTILE))
+
+
+def _plant_hostile_artifact(cli: Any) -> str:
+    record = Store(cli.store).log_artifact(
+        project="default", key="hostile", kind="file", files=[FileSource(name="x.txt", data=b"x")],
+        format=f"fmt{HOSTILE}", artifact_type=f"file{HOSTILE}", object_type=f"mod.Type{HOSTILE}",
+        producer=Producer(f"plugin{HOSTILE}", f"dist{HOSTILE}", f"1.0{HOSTILE}", 1),
+        instructions={f"inst{HOSTILE}": HOSTILE}, labels={f"label{HOSTILE}": f"value{HOSTILE}"},
+        extra={f"extra{HOSTILE}": [HOSTILE]}, preview={f"preview{HOSTILE}": {HOSTILE: HOSTILE}},
+    )
+    return record.uri
+
+
+def test_artifact_listings_and_show_escape_controls_from_the_store(cli: Any) -> None:
+    uri = _plant_hostile_artifact(cli)
+    for args in (["artifacts"], ["artifacts", "show", uri], ["artifacts", "--json"], ["artifacts", "show", uri, "--json"]):
+        code, out, err = cli(*args)
+        assert (0, [], []) == (code, _raw_controls(out), _raw_controls(err)), args
+    code, out, _err = cli("artifacts", "show", uri)
+    for field in ("producer:     plugin\\x1b[2J", "object type:  mod.Type\\x1b", "  label\\x1b[2J", "  extra\\x1b[2J", "  preview\\x1b[2J", "  inst\\x1b[2J"):
+        assert field in out, out
+    shown = json.loads(cli("artifacts", "show", uri, "--json")[1])
+    assert ({f"label{HOSTILE}": f"value{HOSTILE}"}, f"plugin{HOSTILE}") == (shown["labels"], shown["producer"]["plugin"])
+
+
+def _plant_run(cli: Any, uid: str, **fields: Any) -> None:
+    record = {
+        "uid": uid, "project": "default", "name": "planted", "handler": "handlers.py:train",
+        "status": "completed", "start": "2024-01-01T00:00:00+00:00", "end": "2024-01-01T00:00:01+00:00",
+        **fields,
+    }
+    Store(cli.store).save_run("default", uid, record)
+
+
+def test_run_listings_and_show_escape_controls_from_the_store(cli: Any) -> None:
+    # Store.save_run cannot write a lone surrogate (a UnicodeEncodeError), so a run record goes without.
+    uid = "0" * 31 + "1"
+    _plant_run(
+        cli, uid, name=f"name{RUN_HOSTILE}", status=f"failed{RUN_HOSTILE}", error=f"Boom: {RUN_HOSTILE}",
+        traceback=f"Traceback:\n  line {RUN_HOSTILE}\nBoom", params={f"p{RUN_HOSTILE}": RUN_HOSTILE},
+        inputs={f"i{RUN_HOSTILE}": [f"store://artifacts/default/x{RUN_HOSTILE}"]}, returns=[f"r{RUN_HOSTILE}"],
+        results={f"r{RUN_HOSTILE}": RUN_HOSTILE}, labels={f"l{RUN_HOSTILE}": RUN_HOSTILE},
+        result_meta={f"r{RUN_HOSTILE}": {"plugin": "values", "object_type": f"builtins.str{RUN_HOSTILE}"}},
+        outputs={f"o{RUN_HOSTILE}": f"store://artifacts/default/o{RUN_HOSTILE}"},
+        versions={f"python{RUN_HOSTILE}": RUN_HOSTILE, "plugins": {f"x{RUN_HOSTILE}": RUN_HOSTILE}},
+    )
+    for args in (["runs"], ["runs", "show", uid], ["runs", "--json"], ["runs", "show", uid, "--json"]):
+        code, out, err = cli(*args)
+        assert (0, [], []) == (code, _raw_controls(out), _raw_controls(err)), args
+    out = cli("runs", "show", uid)[1]
+    assert "error:    Boom: \\x1b[2J" in out
+    assert "  line \\x1b[2J" in out
+
+
+def test_error_lines_escape_controls_and_keep_a_caret_diagram(capsys: pytest.CaptureFixture[str]) -> None:
+    print_error(SatchelError(f"no artifact {HOSTILE}\n  hint\n  ^"))
+    err = capsys.readouterr().err
+    assert ([], 3) == (_raw_controls(err), len(err.splitlines()))
+    assert err.startswith("satchel: error: no artifact \\x1b[2J")
 
 
 # -- refused before the handler runs: exit 2, one line, nothing recorded ---------------------------

@@ -1,7 +1,7 @@
 """``satchel runs`` and ``satchel artifacts``: list what a project holds, show one record, export an artifact.
 
-Files are written only where the user says (``-o``, else the current folder), never where the
-store says, and never over an existing file without ``--force``.
+A store is untrusted input: every text goes through ``output.printable``, and files are written only where the user says (``-o``, else the current
+folder), never over an existing file without ``--force``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ from satchel.cli.json_output import (
     documented,
     print_json,
 )
-from satchel.cli.output import Progress, human_size, print_table, short_time, summarize
+from satchel.cli.output import (
+    Progress,
+    human_size,
+    print_fields,
+    print_mapping,
+    print_table,
+    printable,
+    short_time,
+    summarize,
+)
 from satchel.errors import StoreError
 
 if TYPE_CHECKING:
@@ -62,21 +71,20 @@ def _show_run(ctx: Context) -> int:
     ]
     if record.returns:
         fields.append(("returns", ", ".join(record.returns)))
-    _print_fields(fields)
-    _print_mapping("params", {k: summarize(v) for k, v in record.params.items()})
-    _print_mapping("inputs", {k: _input_text(v) for k, v in record.inputs.items()})
-    _print_mapping("results", {k: summarize(result_value(run, k)) for k in record.results})
-    _print_mapping("outputs", record.outputs, separator="  ")
+    print_fields(fields)
+    print_mapping("params", {k: summarize(v) for k, v in record.params.items()})
+    print_mapping("inputs", {k: _input_text(v) for k, v in record.inputs.items()})
+    print_mapping("results", {k: summarize(result_value(run, k)) for k in record.results})
+    print_mapping("outputs", record.outputs, separator="  ")
     if record.versions:
-        print(f"versions: {_versions_text(record.versions)}")
-    if record.labels:
-        _print_mapping("labels", record.labels)
+        print(f"versions: {printable(_versions_text(record.versions))}")
+    print_mapping("labels", record.labels)
     if record.error:
-        print(f"error:    {record.error}")
+        print(f"error:    {printable(record.error)}")
     if record.traceback:
         print("traceback:")
         for line in record.traceback.rstrip().splitlines():
-            print(f"  {line}")
+            print(f"  {printable(line)}")
     return EXIT_OK
 
 
@@ -142,7 +150,7 @@ def _show_artifact(ctx: Context) -> int:
             f"format {record.format}" if record.format else "",
         ) if part
     )
-    _print_fields([
+    print_fields([
         ("uri", record.uri), ("key", record.key), ("project", record.project),
         ("kind", f"{record.kind} ({stored_as})" if stored_as else record.kind),
         ("tags", ", ".join(record.tags) or None), ("size", f"{human_size(record.size)} ({record.size} bytes)"),
@@ -154,12 +162,11 @@ def _show_artifact(ctx: Context) -> int:
         ["  name", "size", "sha256"],
         ([f"  {f.name}", human_size(f.size), f.sha256] for f in record.files),
     )
-    _print_mapping("instructions", {k: summarize(v) for k, v in record.instructions.items()})
-    _print_mapping("labels", record.labels)
-    _print_mapping("extra", {k: summarize(v) for k, v in record.extra.items()})
-    if record.preview:
-        _print_mapping("preview", {k: summarize(v) for k, v in record.preview.items()})
-    print(f"export it: {ctx.command('artifacts', 'get', record.uri, '-o', 'PATH')}")
+    print_mapping("instructions", {k: summarize(v) for k, v in record.instructions.items()})
+    print_mapping("labels", record.labels)
+    print_mapping("extra", {k: summarize(v) for k, v in record.extra.items()})
+    print_mapping("preview", {k: summarize(v) for k, v in (record.preview or {}).items()})
+    print(f"export it: {printable(ctx.command('artifacts', 'get', record.uri, '-o', 'PATH'))}")
     return EXIT_OK
 
 
@@ -183,7 +190,7 @@ def _get_artifact(ctx: Context) -> int:
         print_json({"uri": record.uri, "paths": paths})
     else:
         for path in paths:
-            print(path)
+            print(printable(path))
     return EXIT_OK
 
 
@@ -239,18 +246,3 @@ def _check_writable(targets: list[str], dest: str, *, force: bool) -> None:
 def _more_hint(shown: int, limit: int | None) -> None:
     if limit is not None and shown == limit:
         print(f"(the newest {limit}; --limit N for more, --limit 0 for all)", file=sys.stderr)
-
-
-def _print_fields(fields: list[tuple[str, object]]) -> None:
-    width = max(len(label) for label, _value in fields) + 1
-    for label, value in fields:
-        print(f"{(label + ':').ljust(width)}  {'-' if value is None else value}")
-
-
-def _print_mapping(title: str, mapping: dict[str, Any], *, separator: str = " = ") -> None:
-    if not mapping:
-        return
-    print(f"{title}:")
-    width = max(len(str(key)) for key in mapping)
-    for key, value in mapping.items():
-        print(f"  {str(key).ljust(width)}{separator}{value}")

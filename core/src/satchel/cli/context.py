@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from satchel.cli.output import printable
 from satchel.errors import SatchelError
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ def print_error(error: BaseException) -> None:
         message = str(error) or type(error).__name__
     for note in getattr(error, "__notes__", ()):
         message += f" {note}"
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    # Messages quote what they were given, which may come from a store; a caret diagram keeps its lines.
+    print(f"{PROG}: error: {printable(message, keep_newlines=True)}", file=sys.stderr)
 
 
 @contextmanager
@@ -101,7 +103,7 @@ def short_warnings() -> Iterator[None]:
     """Warnings as one ``satchel: warning:`` line each, not with the source line that raised them."""
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
-        print(f"{PROG}: warning: {message}", file=sys.stderr)
+        print(f"{PROG}: warning: {printable(message, keep_newlines=True)}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.showwarning = show

@@ -54,4 +54,26 @@ def documented(record: Any, keys: Sequence[str], **computed: Any) -> dict[str, A
 
 
 def print_json(data: Any, *, out: TextIO | None = None) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str), file=out or sys.stdout)
+    """``data`` as indented JSON; non-ASCII letters stay readable, but no control reaches the terminal.
+
+    ``json`` escapes C0 controls itself; what it would print raw and ``str.isprintable`` refuses
+    (DEL, C1 controls such as CSI, bidi overrides, line separators, lone surrogates) is written as
+    a ``\\uXXXX`` escape too, which every JSON reader decodes to the same string.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    print("\n".join(_escaped_line(line) for line in text.split("\n")), file=out or sys.stdout)
+
+
+def _escaped_line(line: str) -> str:
+    # Raw newlines are only the indentation's; anything else unprintable is inside a string.
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else _json_escape(c) for c in line)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # outside the BMP: a UTF-16 surrogate pair, as JSON writes it
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

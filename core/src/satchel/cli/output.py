@@ -1,20 +1,63 @@
-"""Plain-text tables, sizes, times and one-line values for the command line; stdlib only."""
+"""Plain-text tables, fields, sizes, times and one-line values for the command line; stdlib only.
+
+Everything shown here may come from a store, which is untrusted input: every text path goes
+through :func:`printable`, so a label cannot move the cursor, recolour the terminal or reverse
+the text after it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
-__all__ = ["Progress", "human_size", "print_table", "short_time", "summarize"]
+__all__ = [
+    "Progress",
+    "human_size",
+    "print_fields",
+    "print_mapping",
+    "print_table",
+    "printable",
+    "short_time",
+    "summarize",
+]
+
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def printable(value: object, *, keep_newlines: bool = False) -> str:
+    """``str(value)`` with every character ``str.isprintable`` refuses written as an escape.
+
+    The rule is ``repr``'s: C0 and C1 controls (ESC -> ``\\x1b``), DEL, bidi overrides and other
+    format characters (U+202E -> ``\\u202e``), line separators, lone surrogates and unassigned
+    code points are escaped; letters of every script and the space stay as they are. Backslashes
+    are left alone, so escaping twice changes nothing. ``keep_newlines`` keeps line breaks of a
+    multi-line message (each line is still escaped).
+    """
+    text = value if isinstance(value, str) else str(value)
+    if text.isprintable():
+        return text
+    if keep_newlines:
+        return "\n".join(printable(line) for line in text.split("\n"))
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(char: str) -> str:
+    short = _SHORT_ESCAPES.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, out: TextIO | None = None) -> None:
     """Print rows under upper-cased headers, each column as wide as its widest cell; the last column is not padded."""
     out = out or sys.stdout
     text_rows = [[_cell(value) for value in row] for row in rows]
-    table = [[header.upper() for header in headers], *text_rows]
+    table = [[printable(header.upper()) for header in headers], *text_rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     for row in table:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
@@ -22,11 +65,29 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]], *, out
 
 
 def _cell(value: object) -> str:
-    if value is None:
-        return "-"
-    text = str(value)
-    # One row per record: a newline inside a cell would break the columns.
-    return text.replace("\n", " ") if "\n" in text else text
+    # One row per record: a newline inside a cell is escaped like any control, not printed.
+    return "-" if value is None else printable(value)
+
+
+def print_fields(fields: Sequence[tuple[str, object]], *, out: TextIO | None = None) -> None:
+    """``label:  value`` lines, the values lined up; None is shown as ``-``."""
+    if not fields:
+        return
+    width = max(len(label) for label, _value in fields) + 1
+    for label, value in fields:
+        print(f"{(label + ':').ljust(width)}  {_cell(value)}", file=out or sys.stdout)
+
+
+def print_mapping(title: str, mapping: Mapping[Any, object], *, separator: str = " = ", out: TextIO | None = None) -> None:
+    """``title:`` and one indented ``key = value`` line per item (nothing for an empty mapping)."""
+    if not mapping:
+        return
+    out = out or sys.stdout
+    rows = [(printable(key), _cell(value)) for key, value in mapping.items()]
+    width = max(len(key) for key, _value in rows)
+    print(f"{printable(title)}:", file=out)
+    for key, value in rows:
+        print(f"  {key.ljust(width)}{separator}{value}", file=out)
 
 
 def human_size(size: int | None) -> str:
@@ -73,7 +134,7 @@ class Progress:
 
     def __init__(self, total: int, label: str, stream: TextIO | None = None) -> None:
         self.total = max(total, 1)
-        self.label = label
+        self.label = printable(label)
         self.done = 0
         self.stream = stream or sys.stderr
         self._shown = -1

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from satchel.cli.context import EXIT_FAILED, EXIT_OK, PROG, Context, result_value
 from satchel.cli.json_output import RUN_KEYS, documented, print_json
-from satchel.cli.output import summarize
+from satchel.cli.output import print_mapping, printable, summarize
 from satchel.cli.targets import load_handler, parse_inputs, parse_params
 from satchel.errors import RunError
 from satchel.signatures import check_arguments, convert_params
@@ -45,7 +45,7 @@ def cmd_run(ctx: Context) -> int:
     else:
         _print_run_summary(ctx, run)
     if run.status != "completed":
-        print(f"{PROG}: run {run.record.name} failed: {run.error}", file=sys.stderr)
+        print(f"{PROG}: run {printable(run.record.name)} failed: {printable(run.error)}", file=sys.stderr)
         print(f"the record and traceback are kept: {ctx.command('runs', 'show', run.uid)}", file=sys.stderr)
         if run.error and run.error.startswith("PickleNotAllowedError"):
             print("try: --allow-pickle, if you trust where the artifact came from", file=sys.stderr)
@@ -86,18 +86,10 @@ def _check_input_uris(project: Project, inputs: Mapping[str, Any]) -> None:
 
 def _print_run_summary(ctx: Context, run: Run) -> None:
     record = run.record
-    print(f"run {record.name}  {record.uid}  {record.status}")
-    if record.results:
-        print("results:")
-        width = max(len(key) for key in record.results)
-        for key in record.results:
-            print(f"  {key.ljust(width)} = {summarize(result_value(run, key))}")
-    if record.outputs:
-        print("outputs:")
-        width = max(len(key) for key in record.outputs)
-        for key, uri in record.outputs.items():
-            print(f"  {key.ljust(width)}  {uri}")
+    print(f"run {printable(record.name)}  {record.uid}  {record.status}")
+    print_mapping("results", {key: summarize(result_value(run, key)) for key in record.results})
+    print_mapping("outputs", record.outputs, separator="  ")
     print("look at them:")
     for uri in record.outputs.values():
-        print(f"  {ctx.command('artifacts', 'show', uri)}")
-    print(f"  {ctx.command('runs', 'show', record.uid)}")
+        print(f"  {printable(ctx.command('artifacts', 'show', uri))}")
+    print(f"  {printable(ctx.command('runs', 'show', record.uid))}")
