@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import satchel
 from satchel.artifacts import FileEntry, FileSource, Producer
 from satchel.cli import main
 from satchel.cli.context import print_error
 from satchel.cli.output import printable
 from satchel.errors import SatchelError
+from satchel.host import PluginHost
 from satchel.serde import converter
 from satchel.store import Store
 from satchel.store.records import manifest_hash
@@ -223,6 +226,7 @@ def test_run_listings_and_show_escape_controls_from_the_store(cli: Any) -> None:
     out = cli("runs", "show", uid)[1]
     assert "error:    Boom: \\x1b[2J" in out
     assert "  line \\x1b[2J" in out
+    assert "(builtins.str\\x1b[2J" in out
 
 
 def test_error_lines_escape_controls_and_keep_a_caret_diagram(capsys: pytest.CaptureFixture[str]) -> None:
@@ -230,6 +234,58 @@ def test_error_lines_escape_controls_and_keep_a_caret_diagram(capsys: pytest.Cap
     err = capsys.readouterr().err
     assert ([], 3) == (_raw_controls(err), len(err.splitlines()))
     assert err.startswith("satchel: error: no artifact \\x1b[2J")
+
+
+# -- showing a record imports nothing it names -----------------------------------------------------
+
+EVIL_MODULE = '''
+from pathlib import Path
+
+Path(__file__).with_name("imported").write_text("the store chose what to import")
+
+
+class Thing:
+    def __init__(self, **fields):
+        self.fields = fields
+'''
+
+
+class ImportingPlugin:
+    """An installed plugin that restores results by importing the class their instructions name."""
+
+    @satchel.hookimpl
+    def satchel_unpack_result(self, value: Any, instructions: Mapping[str, Any]) -> Any:
+        import importlib
+
+        module, _, name = str(instructions["class"]).partition(":")
+        return getattr(importlib.import_module(module), name)(**value)
+
+
+def test_showing_runs_and_artifacts_imports_nothing_they_name(cli: Any, workdir: Path, host: PluginHost, monkeypatch: pytest.MonkeyPatch) -> None:
+    evil = workdir / "evil"
+    evil.mkdir()
+    (evil / "satchel_evil_module.py").write_text(EVIL_MODULE)
+    monkeypatch.syspath_prepend(str(evil))
+    host.register(ImportingPlugin(), name="importing")
+    meta = {"object_type": "satchel_evil_module.Thing", "instructions": {"class": "satchel_evil_module:Thing"}}
+    uid = "0" * 31 + "2"
+    _plant_run(
+        cli, uid, results={"config": {"lr": 0.5}},
+        result_meta={"config": {"plugin": "importing", **meta}},
+    )
+    uri = Store(cli.store).log_artifact(
+        project="default", key="thing", kind="file", files=[FileSource(name="thing.json", data=b'{"lr": 0.5}')],
+        object_type=meta["object_type"], instructions=meta["instructions"],
+        producer=Producer("structured", "satchel", satchel.__version__, 1),
+    ).uri
+    outputs = {}
+    for args in (["runs"], ["runs", "--json"], ["runs", "show", uid], ["runs", "show", uid, "--json"],
+                 ["artifacts"], ["artifacts", "--json"], ["artifacts", "show", uri], ["artifacts", "show", uri, "--json"]):
+        code, outputs[" ".join(args)], err = cli(*args)
+        assert (0, "") == (code, err), args
+    assert (False, False) == ((evil / "imported").exists(), "satchel_evil_module" in sys.modules)
+    assert "config = {'lr': 0.5}  (satchel_evil_module.Thing)" in outputs[f"runs show {uid}"]
+    assert {"config": {"lr": 0.5}} == json.loads(outputs[f"runs show {uid} --json"])["results"]
 
 
 # -- refused before the handler runs: exit 2, one line, nothing recorded ---------------------------

@@ -1,6 +1,8 @@
 """``satchel runs`` and ``satchel artifacts``: list what a project holds, show one record, export an artifact.
 
-A store is untrusted input: every text goes through ``output.printable``, and files are written only where the user says (``-o``, else the current
+A store is untrusted input: showing a record imports nothing it names (results are shown as
+their stored JSON values, beside their recorded type), every text goes through
+``output.printable``, and files are written only where the user says (``-o``, else the current
 folder), never over an existing file without ``--force``.
 """
 
@@ -10,7 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from satchel.cli.context import EXIT_OK, PROG, Context, result_value
+from satchel.cli.context import EXIT_OK, PROG, Context, result_texts
 from satchel.cli.json_output import (
     ARTIFACT_KEYS,
     ARTIFACT_SHOW_KEYS,
@@ -60,8 +62,7 @@ def cmd_runs(ctx: Context) -> int:
 
 
 def _show_run(ctx: Context) -> int:
-    run = ctx.project.get_run(ctx.args.uid)
-    record = run.record
+    record = ctx.project.get_run(ctx.args.uid).record
     if ctx.json:
         print_json(documented(record, RUN_KEYS))
         return EXIT_OK
@@ -74,7 +75,7 @@ def _show_run(ctx: Context) -> int:
     print_fields(fields)
     print_mapping("params", {k: summarize(v) for k, v in record.params.items()})
     print_mapping("inputs", {k: _input_text(v) for k, v in record.inputs.items()})
-    print_mapping("results", {k: summarize(result_value(run, k)) for k in record.results})
+    print_mapping("results", result_texts(record))
     print_mapping("outputs", record.outputs, separator="  ")
     if record.versions:
         print(f"versions: {printable(_versions_text(record.versions))}")

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from satchel.cli.output import printable
+from satchel.cli.output import printable, summarize
 from satchel.errors import SatchelError
 
 if TYPE_CHECKING:
     from satchel.project import Project
-    from satchel.runs import Run
+    from satchel.runs import RunRecord
 
 __all__ = [
     "DEFAULT_PROJECT",
@@ -33,7 +33,7 @@ __all__ = [
     "USER_ERRORS",
     "Context",
     "print_error",
-    "result_value",
+    "result_texts",
     "short_warnings",
 ]
 
@@ -76,12 +76,18 @@ class Context:
         return shlex.join([*parts, *words])
 
 
-def result_value(run: Run, key: str) -> Any:
-    """A run's result restored to its type when its packager is installed, else the stored JSON value."""
-    try:
-        return run.result(key)
-    except Exception:  # noqa: BLE001 - showing the stored value is better than failing to show
-        return run.record.results[key]
+def result_texts(record: RunRecord) -> dict[str, str]:
+    """Each result as its stored JSON value, one line, beside the type it was recorded as.
+
+    Never unpacked: a run record comes from the store, and restoring a value would let its
+    ``result_meta`` choose a packager, a module to import and a class to build.
+    """
+    texts = {}
+    for key, value in record.results.items():
+        meta = record.result_meta.get(key)
+        recorded = getattr(meta, "object_type", None)
+        texts[key] = f"{summarize(value)}  ({recorded})" if recorded else summarize(value)
+    return texts
 
 
 def print_error(error: BaseException) -> None:

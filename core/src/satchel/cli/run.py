@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from satchel.cli.context import EXIT_FAILED, EXIT_OK, PROG, Context, result_value
+from satchel.cli.context import EXIT_FAILED, EXIT_OK, PROG, Context, result_texts
 from satchel.cli.json_output import RUN_KEYS, documented, print_json
-from satchel.cli.output import print_mapping, printable, summarize
+from satchel.cli.output import print_mapping, printable
 from satchel.cli.targets import load_handler, parse_inputs, parse_params
 from satchel.errors import RunError
 from satchel.signatures import check_arguments, convert_params
@@ -87,7 +87,7 @@ def _check_input_uris(project: Project, inputs: Mapping[str, Any]) -> None:
 def _print_run_summary(ctx: Context, run: Run) -> None:
     record = run.record
     print(f"run {printable(record.name)}  {record.uid}  {record.status}")
-    print_mapping("results", {key: summarize(result_value(run, key)) for key in record.results})
+    print_mapping("results", result_texts(record))
     print_mapping("outputs", record.outputs, separator="  ")
     print("look at them:")
     for uri in record.outputs.values():
