@@ -315,3 +315,48 @@ def test_a_handler_package_module_that_exits_at_import_is_refused(cli: Any, work
     err = _refused(cli, workdir, "run", "exiting_handler_mod:f")
     assert "cannot import 'exiting_handler_mod': the module exited at import (sys.exit(4)" in err
     assert "exiting_handler_mod" not in sys.modules
+
+
+def test_a_missing_local_input_is_refused(cli: Any, workdir: Path) -> None:
+    err = _refused(cli, workdir, "run", str(workdir / "handlers.py:total"), "-i", "config=path/that/does/not/exist.json", "--returns", "n")
+    assert "input 'config': there is no file or folder 'path/that/does/not/exist.json'" in err
+    assert "store:// URI" in err
+
+
+def test_an_unknown_artifact_type_in_returns_is_refused(cli: Any, workdir: Path) -> None:
+    err = _refused(cli, workdir, "run", str(workdir / "handlers.py:config"), "--returns", "x : fiel")
+    assert "--returns 'x : fiel': no installed packager packs anything as 'fiel'; did you mean 'file'?" in err
+    assert "the artifact types are: file, object, path, result" in err
+
+
+@pytest.mark.parametrize(
+    ("handler", "hints", "message"),
+    [
+        ("train", ["score", "config : file[bogus=1]"],
+         "--returns 'config : file[bogus=1]': collections (which would pack builtins.dict as 'file') does not take "
+         "the option 'bogus'; valid options: format, indent"),
+        ("anything", ["x : file[bogus=1, indent=2]"],
+         "--returns 'x : file[bogus=1, indent=2]': no installed packager that packs as 'file' takes the option "
+         "'bogus'; valid options: encoding, format, indent"),
+        ("config", ["x : result[indent=2]"],
+         "collections (which would pack builtins.dict as 'result') does not take the option 'indent'; valid options: none"),
+    ],
+)
+def test_an_unknown_packing_option_in_returns_is_refused(cli: Any, workdir: Path, handler: str, hints: list[str], message: str) -> None:
+    err = _refused(cli, workdir, "run", str(workdir / f"handlers.py:{handler}"), "--returns", *hints)
+    assert message in err
+
+
+def test_known_types_and_options_in_returns_still_run(cli: Any, workdir: Path) -> None:
+    code, out, err = cli("run", str(workdir / "handlers.py:train"), "--returns", "score", "config : file[indent=4]", "--json")
+    assert (0, "completed") == (code, json.loads(out)["status"]), err
+    code, out, err = cli("run", str(workdir / "handlers.py:anything"), "--returns", "x : file[format=json]", "--json")
+    assert (0, "completed") == (code, json.loads(out)["status"]), err
+
+
+def test_a_decorated_handlers_own_log_hints_are_checked_too(cli: Any, workdir: Path) -> None:
+    (workdir / "decorated.py").write_text(
+        "import satchel\n\n\n@satchel.handler(returns=['total : fiel'])\ndef add(a: int = 1) -> int:\n    return a\n"
+    )
+    err = _refused(cli, workdir, "run", str(workdir / "decorated.py:add"))
+    assert "the handler's log hint 'total : fiel': no installed packager packs anything as 'fiel'" in err

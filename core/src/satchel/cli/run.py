@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from satchel.cli.context import EXIT_FAILED, EXIT_OK, PROG, Context, result_texts
 from satchel.cli.json_output import RUN_KEYS, documented, print_json
 from satchel.cli.output import print_mapping, printable
+from satchel.cli.preflight import check_arguments_given, check_input_uris, check_local_inputs, check_returns
 from satchel.cli.targets import load_handler, parse_inputs, parse_params
-from satchel.errors import RunError
-from satchel.signatures import check_arguments, convert_params
-from satchel.uri import is_store_uri
 
 if TYPE_CHECKING:
-    from satchel.project import Project
     from satchel.runs import Run
 
 __all__ = ["cmd_run"]
@@ -26,10 +23,12 @@ def cmd_run(ctx: Context) -> int:
     args = ctx.args
     params = parse_params(args.params)
     inputs = parse_inputs(args.inputs)
+    check_local_inputs(inputs)
     handler = load_handler(args.target)
-    _check_arguments(handler, params, inputs)
+    check_arguments_given(handler, params, inputs)
     project = ctx.project
-    _check_input_uris(project, inputs)
+    check_input_uris(project, inputs)
+    check_returns(project.host, handler, args.returns)
     if args.returns is None and not getattr(handler, "__satchel_returns__", None) and _returns_something(handler):
         print(
             f"{PROG}: note: no --returns given, so what {args.target} returns is not stored; "
@@ -53,35 +52,12 @@ def cmd_run(ctx: Context) -> int:
     return EXIT_OK
 
 
-def _check_arguments(handler: Callable[..., Any], params: Mapping[str, Any], inputs: Mapping[str, Any]) -> None:
-    """Unknown, missing or mistyped arguments are usage errors, found before a run is recorded."""
-    try:
-        check_arguments(handler, {**params, **inputs})
-    except RunError as error:
-        error.add_note("(give them with -p or -i)")
-        raise
-    # The run converts the params itself; converting them here stops a bad value before it starts.
-    convert_params(handler, params)
-
-
 def _returns_something(handler: Callable[..., Any]) -> bool:
     try:
         annotation = inspect.signature(handler).return_annotation
     except (TypeError, ValueError):
         return True
     return annotation not in (None, "None")
-
-
-def _check_input_uris(project: Project, inputs: Mapping[str, Any]) -> None:
-    """A store:// input that is malformed or missing is a usage error, found before the handler runs."""
-    for key, value in inputs.items():
-        for item in value if isinstance(value, list) else [value]:
-            if is_store_uri(item):
-                try:
-                    project.store.get_artifact(item)
-                except Exception as error:
-                    error.add_note(f"(input {key!r})")
-                    raise
 
 
 def _print_run_summary(ctx: Context, run: Run) -> None:
