@@ -59,7 +59,7 @@ def test_killed_between_blobs_and_metadata(tmp_path: Path, big_file: Path) -> No
         from satchel.store import Store
         from satchel.store.local import LocalBackend
 
-        original = LocalBackend.write_atomic
+        original = LocalBackend.write_new
 
         def paused(self, rel, data):
             if rel.startswith("artifacts/"):
@@ -67,7 +67,7 @@ def test_killed_between_blobs_and_metadata(tmp_path: Path, big_file: Path) -> No
                 time.sleep(120)
             return original(self, rel, data)
 
-        LocalBackend.write_atomic = paused
+        LocalBackend.write_new = paused
         Store(sys.argv[1]).log_artifact(project="demo", key="model", kind="model", link=False,
                                         files=[FileSource(name="model.bin", path=sys.argv[2])])
         """,

@@ -26,6 +26,9 @@ class Backend(Protocol):
     def write_atomic(self, rel: str, data: bytes) -> None:
         """Write a whole file so that readers see the old content or the new, never a part."""
 
+    def write_new(self, rel: str, data: bytes) -> None:
+        """Create a file that must not exist yet (FileExistsError when it does; nothing is replaced)."""
+
     def read_ref(self, rel: str) -> str | None:
         """The text a ref holds (a uid), or None when it does not exist."""
 

@@ -70,6 +70,34 @@ class LocalBackend:
             raise
         self._move_into_place(staged, rel)
 
+    def write_new(self, rel: str, data: bytes) -> None:
+        staged = self._tmp_path("new-")
+        try:
+            with open(staged, "xb") as handle:
+                handle.write(data)
+                if self.durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            target = self.path(rel)
+            self._make_folder(rel.rpartition("/")[0])
+            try:
+                # A hard link appears whole, like a rename, but never replaces what is there.
+                os.link(staged, target)
+            except FileExistsError:
+                raise
+            except OSError:
+                # Links refused (some network and FAT filesystems): still an exclusive create, but
+                # a reader may see the file before all of it is written (it then reads as corrupt).
+                with open(target, "xb") as handle:
+                    handle.write(data)
+                    if self.durable:
+                        handle.flush()
+                        os.fsync(handle.fileno())
+        finally:
+            _unlink_quietly(staged)
+        if self.durable:
+            _fsync_dir(os.path.dirname(target))
+
     def _move_into_place(self, staged: str, rel: str) -> None:
         """Replace ``rel`` with the complete ``staged`` entry in one rename; readers see old or new."""
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,8 @@ class FsspecBackend:
         self.url = url
         self.fs, root = url_to_fs(url)
         self.root = root.rstrip("/")
+        # fsspec 2024.12 gave pipe_file a mode="create": each filesystem's own exclusive create.
+        self._can_create = "mode" in inspect.signature(self.fs.pipe_file).parameters
         if self.fs.isfile(self.root):
             raise StoreError(
                 f"the store {url} is a file, not a folder; give the URL of a folder (or of one to create)"
@@ -61,6 +64,19 @@ class FsspecBackend:
     def write_atomic(self, rel: str, data: bytes) -> None:
         target = self.path(rel)
         self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.pipe_file(target, data)
+
+    def write_new(self, rel: str, data: bytes) -> None:
+        # The guarantee is the filesystem's: S3 and memory:// refuse an existing object in the
+        # write itself (If-None-Match, "xb"); others check just before writing, which catches a
+        # repeated uid but not two writers racing on the same one within that moment.
+        target = self.path(rel)
+        self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        if self._can_create:
+            self.fs.pipe_file(target, data, mode="create")
+            return
+        if self.fs.exists(target):
+            raise FileExistsError(target)
         self.fs.pipe_file(target, data)
 
     def read_ref(self, rel: str) -> str | None:

@@ -177,8 +177,7 @@ class Store:
             producer=producer, instructions=dict(instructions or {}), labels=dict(labels or {}),
             extra=dict(extra or {}), preview=preview, run=run, created=now(),
         )
-        # The commit point: a new file under a new uid, appearing in one atomic step.
-        self._backend.write_atomic(metadata_path(project, key, record.uid), dump_record(record))
+        self._commit(record, what)
         moved = self._publish(record, tags, new=True)
         record.tags = sorted(tag for tag, uid in moved if uid == record.uid)
         return record
@@ -462,6 +461,31 @@ class Store:
                 f"{record.project}/{record.key}@{record.uid}, not the version its path names"
             )
         return record
+
+    def _commit(self, record: ArtifactRecord, what: str) -> None:
+        """Write the metadata file: the commit point, a new file appearing in one step.
+
+        It is an exclusive create: a uid that is already taken (here, or by another key in the
+        index) is refused, and nothing is replaced.
+        """
+        rel = metadata_path(record.project, record.key, record.uid)
+        clash = None
+        try:
+            rows = self._index().query("SELECT path FROM artifacts WHERE uid = ?", [record.uid])
+            clash = rows[0][0] if rows else None
+        except StoreError:
+            pass  # the index is only a cache; the exclusive create below still holds
+        if clash is None:
+            try:
+                self._backend.write_new(rel, dump_record(record))
+                return
+            except FileExistsError:
+                clash = rel
+        raise StoreError(
+            f"cannot store {what}: version {record.uid} already exists in {self.url} ({clash}); "
+            "nothing was replaced. Every version needs a uid of its own (satchel.store.new_uid "
+            "makes one)"
+        )
 
     def _read_ref(self, rel: str) -> str | None:
         uid = self._backend.read_ref(rel)
