@@ -18,6 +18,7 @@ __all__ = [
     "StoreError",
     "UnknownPackingKwargError",
     "UnpackingError",
+    "UnsafeArchiveError",
 ]
 
 
@@ -54,6 +55,11 @@ class UnknownPackingKwargError(PackingError, TypeError):
 
 class UnpackingError(SatchelError):
     """An artifact could not be turned back into an object."""
+
+
+class UnsafeArchiveError(UnpackingError, ValueError):
+    """An archive is unreadable, or extracting it would write outside its target, make a link or a
+    device, clash with itself, or expand past the caller's size, ratio or entry-count limits."""
 
 
 class PickleNotAllowedError(UnpackingError):
