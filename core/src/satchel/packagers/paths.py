@@ -8,6 +8,7 @@ import shutil
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from satchel import tempdirs
+from satchel.errors import StoreError, UnpackingError
 from satchel.packagers.base import Packager
 from satchel.priorities import BUILTIN_PRIORITY
 
@@ -44,6 +45,14 @@ class PathPackager(Packager):
         return {key: os.fspath(obj)}, {"as_str": isinstance(obj, str), "path_type": type(obj).__name__}
 
     def unpack_result(self, value: Any, as_str: bool = False, path_type: str | None = None) -> Any:
+        what = "the path result"
+        _check_flag(what, "as_str", as_str)
+        if not isinstance(value, str):
+            raise UnpackingError(f"{what} is {_short(value)}, not the text of a path; it cannot be restored")
+        if path_type is not None and not isinstance(path_type, str):
+            raise UnpackingError(
+                f"{what}: instruction 'path_type' is {_short(path_type)}; expected a class name such as 'PosixPath'"
+            )
         if as_str:
             return value
         return _PURE_PATHS.get(path_type or "", pathlib.Path)(value)
@@ -74,15 +83,77 @@ class PathPackager(Packager):
 
         It lives in this process's satchel folder under the system temp directory and is removed
         when the process exits; delete it sooner yourself if you like (docs/temporary-files.md).
+        The recorded name is checked before anything is written: one file or folder name, never a
+        path that could lead elsewhere.
         """
-        from satchel.archives import safe_extract
-        target_root = tempdirs.make_dir("path-")
-        if is_dir:
-            result = safe_extract(data_item.local(), os.path.join(target_root, name or data_item.key))
+        from satchel.archives import ARCHIVE_FORMATS, safe_extract
+
+        what = f"artifact {data_item.key!r}"
+        _check_flag(what, "is_dir", is_dir)
+        _check_flag(what, "as_str", as_str)
+        if archive_format is not None and not (isinstance(archive_format, str) and archive_format in ARCHIVE_FORMATS):
+            raise UnpackingError(
+                f"{what}: instruction 'archive_format' is {_short(archive_format)}; satchel extracts "
+                f"{', '.join(ARCHIVE_FORMATS)}"
+            )
+        source = data_item.local()
+        if name is not None:
+            restored_name = _checked_name(what, "instruction 'name'", name)
+        elif is_dir:
+            restored_name = _checked_name(what, "its key", data_item.key)
         else:
-            result = os.path.join(target_root, name or os.path.basename(data_item.local()))
-            shutil.copyfile(data_item.local(), result)
+            restored_name = _checked_name(what, "its file name", os.path.basename(source))
+        if not is_dir and os.path.isdir(source):
+            raise UnpackingError(
+                f"{what} has {len(data_item.file_names)} files, but its instructions say it is one file; "
+                "the path packager restores one file, or one folder from its archive"
+            )
+        target_root = tempdirs.make_dir("path-")
+        result = os.path.join(target_root, restored_name)
+        try:
+            if is_dir:
+                safe_extract(source, result, archive_format=archive_format, label=what)
+            else:
+                shutil.copyfile(source, result)
+        except BaseException:
+            tempdirs.forget(target_root)
+            raise
         return result if as_str else pathlib.Path(result)
+
+
+_MAX_NAME_BYTES = 255  # the longest file name common filesystems take
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _check_flag(what: str, instruction: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise UnpackingError(f"{what}: instruction {instruction!r} is {_short(value)}; expected true or false")
+
+
+def _checked_name(what: str, source: str, name: object) -> str:
+    """``name`` if it is one safe file or folder name: no separator, '..', control character or
+    absolute path (the store's own file-name rule), and short enough for a filesystem."""
+    from satchel.store.paths import check_file_names  # the store package is loaded only when unpacking
+
+    try:
+        check_file_names([name], f"{what}: {source}")  # type: ignore[list-item]  # any value: this checks it
+    except StoreError as error:
+        raise UnpackingError(f"{error}; nothing was written") from None
+    assert isinstance(name, str)
+    try:
+        encoded = os.fsencode(name)
+    except UnicodeEncodeError:
+        encoded = b"/"  # text the filesystem cannot hold is refused below
+    if "/" in name or len(encoded) > _MAX_NAME_BYTES or b"/" in encoded:
+        raise UnpackingError(
+            f"{what}: {source} {_short(name)} is not one file or folder name (a name has no '/', is "
+            f"valid text and at most {_MAX_NAME_BYTES} bytes, like 'weights.bin'); nothing was written"
+        )
+    return name
 
 
 def _suffix(path: str) -> str | None:
