@@ -636,6 +636,12 @@ def test_index_failure_keeps_the_artifact(local_store: Store, monkeypatch: pytes
     monkeypatch.undo()
     assert local_store.get_artifact("store://artifacts/demo/greeting").uid == record.uid  # refs moved
     assert [r.uid for r in local_store.list_artifacts()] == [before.uid]  # the index is behind
+    assert [str(p) for p in local_store.verify()] == [
+        f"{record.uri}: not in the index, so listings miss it (its metadata "
+        f"artifacts/demo/greeting/{record.uid}.json exists); run `satchel reindex`",
+        f"store://artifacts/demo/greeting:latest: the tag points at {record.uid}, but the index "
+        f"says {before.uid}; run `satchel reindex`",
+    ]
     assert local_store.reindex() == 2
     assert [r.uid for r in local_store.list_artifacts()] == [record.uid, before.uid]
 

@@ -171,3 +171,81 @@ def test_four_processes_logging_at_once(tmp_path: Path) -> None:
     assert store.verify() == []
     assert store.reindex() == 100
     assert sorted(r.uid for r in store.list_artifacts("demo")) == sorted(uids)
+
+
+FORKING_WRITER = """
+import os, sys
+import satchel.serde, satchel.store.index  # imported once here, so each writer starts writing at once
+from satchel.artifacts import FileSource
+from satchel.store import Store
+
+root = sys.argv[1]
+for line in sys.stdin:
+    round_ = int(line)
+    pid = os.fork()
+    if pid == 0:  # a writer that logs versions until it is killed
+        store = Store(root)
+        i = 0
+        while True:
+            store.log_artifact(project="demo", key=f"k{i % 3}", kind="file",
+                               files=[FileSource(name="item.txt", data=f"{round_} {i}".encode())])
+            i += 1
+    print(pid, flush=True)
+    os.waitpid(pid, 0)
+    print("reaped", flush=True)
+"""
+
+KILLS = 40
+
+
+def indexed_uids(root: Path) -> set[str]:
+    """What the index file holds, read with plain sqlite3 before satchel opens (and repairs) it."""
+    import sqlite3
+
+    if not (root / "index.sqlite").exists():
+        return set()
+    db = sqlite3.connect(root / "index.sqlite")
+    try:
+        return {uid for (uid,) in db.execute("SELECT uid FROM artifacts")}
+    finally:
+        db.close()
+
+
+def test_writers_killed_at_random_points_never_leave_a_committed_version_unlisted(tmp_path: Path) -> None:
+    import random
+
+    root = tmp_path / "store"
+    spawner = subprocess.Popen(
+        [sys.executable, "-c", FORKING_WRITER, str(root)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert spawner.stdin is not None and spawner.stdout is not None
+    rng = random.Random(20240501)
+    behind = 0
+    try:
+        for round_ in range(KILLS):
+            spawner.stdin.write(f"{round_}\n")
+            spawner.stdin.flush()
+            pid = int(spawner.stdout.readline())
+            time.sleep(rng.uniform(0.01, 0.05))
+            os.kill(pid, signal.SIGKILL)
+            assert "reaped" == spawner.stdout.readline().strip()
+
+            committed = {p.stem for p in (root / "artifacts").rglob("*.json")}
+            behind += bool(committed - indexed_uids(root))
+            store = Store(root)
+            listed = {r.uid for r in store.list_artifacts("demo")}
+            assert (round_, committed) == (round_, listed)
+            for key in ("k0", "k1", "k2"):
+                if (root / "refs" / "demo" / key / "0" / "latest").is_symlink():
+                    latest = store.get_artifact(f"store://artifacts/demo/{key}").uid
+                    assert latest in listed
+                    assert [latest] == [r.uid for r in store.list_artifacts("demo", key=key, tag="latest")]
+            store.close()
+    finally:
+        spawner.stdin.close()
+        spawner.wait(timeout=30)
+    print(f"{KILLS} kills; {behind} left committed versions the index had not listed yet")
+    store = Store(root)
+    assert [] == store.verify()
+    store.close()

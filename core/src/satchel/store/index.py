@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS runs (
     record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_by_project ON runs (project, started);
+CREATE TABLE IF NOT EXISTS pending (uid TEXT PRIMARY KEY, path TEXT NOT NULL, since REAL NOT NULL);
 """
 
 # (uid, project, key, iteration, kind, created, uri, metadata path, record JSON)
@@ -101,8 +102,33 @@ class IndexWriter:
         )
 
     def clear(self) -> None:
+        """Forget everything the files can tell again; pending versions stay announced."""
         for table in ("artifacts", "tags", "runs"):
             self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
+    def taken(self, uid: str) -> str | None:
+        """The metadata path of the version (indexed or announced) that has *uid*, if any."""
+        row = self._db.execute(
+            "SELECT path FROM artifacts WHERE uid = ?1 UNION ALL SELECT path FROM pending WHERE uid = ?1",
+            (uid,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def announce(self, uid: str, path: str) -> None:
+        """Record that a version is about to be committed at *path* (see `satchel.store.repair`)."""
+        self._db.execute("INSERT INTO pending VALUES (?, ?, ?)", (uid, path, time.time()))
+
+    def settle(self, uid: str) -> None:
+        """The announced version is indexed, or will never be committed."""
+        self._db.execute("DELETE FROM pending WHERE uid = ?", (uid,))
+
+    def announced(self) -> list[tuple[str, str, float]]:
+        """(uid, metadata path, announced at) of every version announced and not yet settled."""
+        return [(str(u), str(p), float(t)) for u, p, t in
+                self._db.execute("SELECT uid, path, since FROM pending ORDER BY uid")]
+
+    def is_indexed(self, uid: str) -> bool:
+        return self._db.execute("SELECT 1 FROM artifacts WHERE uid = ?", (uid,)).fetchone() is not None
 
 
 class Index:

@@ -24,8 +24,10 @@ class VerifyProblem:
     """One thing wrong with a stored artifact.
 
     ``problem`` is ``"mismatch"`` (the bytes hash to ``actual``, not ``expected``), ``"missing"``
-    (the blob is gone), ``"manifest"`` (the record's ``hash`` does not match its file list) or
-    ``"metadata"`` (the metadata file cannot be read; ``uri`` is then its path).
+    (the blob is gone), ``"manifest"`` (the record's ``hash`` does not match its file list),
+    ``"metadata"`` (the metadata file cannot be read; ``uri`` is then its path) or ``"index"``
+    (the listing index differs from the files: ``actual`` says how, ``expected`` is the uid a
+    tag's ref holds; ``satchel reindex`` fixes it).
     """
 
     uri: str
@@ -41,6 +43,8 @@ class VerifyProblem:
             return f"{self.uri}: {self.file}: blob {self.expected} is missing"
         if self.problem == "manifest":
             return f"{self.uri}: manifest hash is {self.actual}, the record says {self.expected}"
+        if self.problem == "index":
+            return f"{self.uri}: {self.actual}; run `satchel reindex`"
         return f"{self.uri}: {self.file}: {self.actual or 'unreadable'}"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from satchel.errors import StoreError
+from satchel.names import is_valid_name
+from satchel.uri import is_uid
 
 __all__ = [
     "ARTIFACTS",
@@ -19,6 +21,7 @@ __all__ = [
     "check_document_path",
     "check_file_names",
     "metadata_path",
+    "parse_metadata_path",
     "ref_dir",
     "ref_path",
     "run_path",
@@ -51,6 +54,17 @@ def artifact_dir(project: str, key: str) -> str:
 
 def metadata_path(project: str, key: str, uid: str) -> str:
     return f"{ARTIFACTS}/{project}/{key}/{uid}.json"
+
+
+def parse_metadata_path(rel: str) -> tuple[str, str, str] | None:
+    """(project, key, uid) of a well-formed metadata path, else None."""
+    parts = rel.split("/")
+    if len(parts) != 4 or parts[0] != ARTIFACTS or not parts[3].endswith(".json"):
+        return None
+    project, key, uid = parts[1], parts[2], parts[3][: -len(".json")]
+    if not (is_valid_name(project) and is_valid_name(key) and is_uid(uid)):
+        return None
+    return project, key, uid
 
 
 def ref_dir(project: str, key: str, iteration: int) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "missing_blob_message",
     "now",
     "pick_file",
+    "read_record",
     "record_from_row",
     "scan_records",
 ]
@@ -79,18 +80,27 @@ def scan_records(backend: Backend) -> Iterator[tuple[str, ArtifactRecord | None,
     for rel, _size, _changed in backend.scan(ARTIFACTS):
         if not rel.endswith(".json") or rel.count("/") != 3:
             continue
+        record, error = read_record(backend, rel)
+        if record is not None or error:  # neither: removed while scanning
+            yield rel, record, error
+
+
+def read_record(backend: Backend, rel: str) -> tuple[ArtifactRecord | None, str]:
+    """(record, "") for the metadata file *rel*; (None, what is wrong) when it cannot be used;
+    (None, "") when it does not exist."""
+    try:
         data = backend.read(rel)
-        if data is None:  # removed while scanning
-            continue
-        try:
-            record = load_record(data)
-        except StoreError as exc:
-            yield rel, None, f"unreadable metadata: {exc}"
-            continue
-        if rel != metadata_path(record.project, record.key, record.uid):
-            yield rel, None, f"the metadata describes {record.uri}, which belongs elsewhere"
-            continue
-        yield rel, record, ""
+    except StoreError as exc:
+        return None, str(exc)
+    if data is None:
+        return None, ""
+    try:
+        record = load_record(data)
+    except StoreError as exc:
+        return None, f"unreadable metadata: {exc}"
+    if rel != metadata_path(record.project, record.key, record.uid):
+        return None, f"the metadata describes {record.uri}, which belongs elsewhere"
+    return record, ""
 
 
 def check_readable(record: object) -> ArtifactRecord:

@@ -13,11 +13,13 @@ Layout under the root (a local folder, or any fsspec URL)::
 
 A write goes: every file streams into ``tmp/`` while it is hashed (a file already on the same
 filesystem is hardlinked and read once) and is renamed to its address; identical content is kept
-once. Then the metadata file appears in one atomic step under a uid nobody has used, then the refs
-move (each an atomic replace), then the index learns about it. A process killed at any point
-leaves a complete artifact, or orphan blobs and staging files that nothing refers to and that
-``gc`` removes; a tag keeps pointing at the last complete version. Every read hashes the bytes
-again before anything else sees them.
+once. Then the index is told the version is coming, the metadata file appears in one step under a
+uid nobody has used (an exclusive create: the commit point), the refs move (each an atomic
+replace), and the index lists the version. A process killed at any point leaves a complete
+artifact, or orphan blobs and staging files that nothing refers to and that ``gc`` removes; a tag
+keeps pointing at the last complete version. A version committed by a writer killed before the
+index listed it is listed by the next reader (see `satchel.store.repair`). Every read hashes the
+bytes again before anything else sees them.
 
 An artifact's ``hash`` is the sha256 of its manifest: one ``<name>\t<sha256>\t<size>\n`` line per
 file, sorted by name, UTF-8 (see `satchel.store.hashing.manifest_text`). Version uids are 12 hex
@@ -30,6 +32,7 @@ Non-local stores keep their index in a local cache (``$SATCHEL_CACHE_DIR``, defa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable, Iterable, Sequence
@@ -73,6 +76,7 @@ from satchel.store.records import (
     record_from_row,
     scan_records,
 )
+from satchel.store.repair import index_problems, repair_announced
 from satchel.store.runrecords import Runs, run_rows
 from satchel.store.uids import new_uid
 from satchel.uri import ArtifactURI, is_uid, parse_uri
@@ -309,6 +313,7 @@ class Store:
             raise StoreError(f"limit must be a whole number >= 0, not {limit!r}")
         if not self._exists():
             return []
+        repair_announced(self._index(), self._backend)
         sql = ["SELECT a.record, (SELECT group_concat(t.tag, ' ') FROM tags t WHERE t.uid = a.uid)"
                " FROM artifacts a"]
         params: list[object] = []
@@ -370,6 +375,9 @@ class Store:
         """Hash the files of one artifact (*ref*) or of every artifact again; list what is wrong."""
         if ref is not None:
             return verify_records(self._backend, [self.get_artifact(ref)])
+        self._require_existing("verify")
+        index = self._index()
+        repair_announced(index, self._backend)
         problems: list[VerifyProblem] = []
         records: list[ArtifactRecord] = []
         for rel, record, error in scan_records(self._backend):
@@ -377,7 +385,9 @@ class Store:
                 problems.append(VerifyProblem(uri=rel, file=rel, problem="metadata", actual=error))
             else:
                 records.append(record)
-        return problems + verify_records(self._backend, records)
+        unreadable = {problem.file for problem in problems}
+        return (problems + verify_records(self._backend, records)
+                + index_problems(index, self._backend, records, unreadable))
 
     def gc(self, *, dry_run: bool = False, older_than: float = 3600) -> GcReport:
         """Remove blobs no metadata refers to, and stale ``tmp/`` entries.
@@ -404,11 +414,13 @@ class Store:
 
     def reindex(self) -> int:
         """Rebuild the index from the store's files; returns the number of artifacts indexed."""
+        self._require_existing("reindex")
         index = self._index()
         if not index.open_fresh():
             with index.write() as tx:
                 tx.clear()
                 self._fill_index(tx)
+        repair_announced(index, self._backend)
         ((count,),) = index.query("SELECT COUNT(*) FROM artifacts")
         return int(count)
 
@@ -416,6 +428,13 @@ class Store:
 
     def _exists(self) -> bool:
         return not self._backend.is_local or os.path.isdir(self.url)
+
+    def _require_existing(self, what: str) -> None:
+        if not self._exists():
+            raise StoreError(
+                f"cannot {what} {self.url}: there is no store there; give the folder of an "
+                "existing store (one is made when something is first stored)"
+            )
 
     def _local_path(self, rel: str) -> str:
         return os.path.join(self.url, *rel.split("/")) if self._backend.is_local else rel
@@ -469,18 +488,27 @@ class Store:
         index) is refused, and nothing is replaced.
         """
         rel = metadata_path(record.project, record.key, record.uid)
-        clash = None
-        try:
-            rows = self._index().query("SELECT path FROM artifacts WHERE uid = ?", [record.uid])
-            clash = rows[0][0] if rows else None
-        except StoreError:
-            pass  # the index is only a cache; the exclusive create below still holds
+        clash: str | None = None
+
+        def announce(tx: IndexWriter) -> None:
+            nonlocal clash
+            clash = tx.taken(record.uid)
+            if clash is None:
+                tx.announce(record.uid, rel)
+
+        index = self._index()
+        with contextlib.suppress(StoreError), index.write() as tx:  # a cache: publishing warns
+            announce(tx)
         if clash is None:
             try:
                 self._backend.write_new(rel, dump_record(record))
                 return
-            except FileExistsError:
-                clash = rel
+            except BaseException as exc:
+                with contextlib.suppress(StoreError), index.write() as tx:
+                    tx.settle(record.uid)
+                if not isinstance(exc, FileExistsError):
+                    raise
+            clash = rel
         raise StoreError(
             f"cannot store {what}: version {record.uid} already exists in {self.url} ({clash}); "
             "nothing was replaced. Every version needs a uid of its own (satchel.store.new_uid "
@@ -534,6 +562,7 @@ class Store:
             nonlocal moved
             if new:
                 tx.add_artifacts([artifact_row(record)])
+                tx.settle(record.uid)
             if moved is None:
                 moved = move_refs()
             for tag, uid in moved:
