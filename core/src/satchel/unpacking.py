@@ -9,9 +9,10 @@ it is an error: a caller is never handed an object of the wrong type.
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from satchel.errors import PackagerNotFoundError, SatchelError, UnpackingError
+from satchel.errors import PackagerNotFoundError, UnpackingError
 from satchel.host import PluginHost, get_host
 from satchel.signatures import candidate_types
 from satchel.typenames import type_name
@@ -57,17 +58,19 @@ def unpack_item(
     """Unpack ``item`` (the files of ``record``) by its producer, converting to ``type_hint`` if needed."""
     active = host or get_host()
     wanted = candidate_types(type_hint)
+    instructions = _checked_instructions(record)
     obj = active.unpack(
         item,
         producer=record.producer,
         artifact_type=record.artifact_type,
-        instructions=record.instructions,
+        instructions=instructions,
         obj_type=wanted[0] if len(wanted) == 1 else None,
         allow_pickle=allow_pickle,
     )
     if satisfies(obj, wanted):
         return obj
     tried: list[str] = []
+    reasons: list[str] = []
     producer = record.producer.plugin if record.producer is not None else None
     for obj_type in wanted:
         for plugin in active.unpackers(item, obj_type, record.artifact_type):
@@ -79,19 +82,35 @@ def unpack_item(
                     item, producer=None, plugin=plugin, artifact_type=None, instructions={},
                     obj_type=obj_type, allow_pickle=allow_pickle,
                 )
-            except (SatchelError, ValueError, TypeError, OSError):
-                continue  # this plugin offered but could not; the error below names what was tried
+            except Exception as error:  # noqa: BLE001 - one plugin's failure is reported below, not raised
+                # This plugin offered but could not; whatever it raised, the error below says why.
+                reasons.append(f"{plugin!r}: {type(error).__name__}: {error}")
+                continue
             if satisfies(converted, wanted):
                 return converted
+            reasons.append(f"{plugin!r}: gave a {type_name(type(converted))}")
     asked = " | ".join(type_name(t) for t in wanted)
     held = record.object_type or type_name(type(obj))
     by = f", packed by {producer!r}" if producer else ""
-    attempts = f"; tried converting with {', '.join(map(repr, tried))}" if tried else ""
+    attempts = f"; tried converting with {'; '.join(reasons)}" if reasons else ""
     raise UnpackingError(
         f"artifact {record.uri} holds a {held}{by}, but the type hint asks for {asked}, and no "
         f"installed plugin makes one from it{attempts}; annotate the parameter with {held} (or "
         "leave it unannotated), or install a plugin that converts it (see `satchel plugins`)"
     )
+
+
+def _checked_instructions(record: ArtifactRecord) -> Mapping[str, Any]:
+    """The record's instructions, if they are what a packer writes: a JSON object with text keys."""
+    instructions = record.instructions
+    if not isinstance(instructions, Mapping) or not all(isinstance(name, str) for name in instructions):
+        shown = repr(instructions)
+        shown = shown if len(shown) <= 80 else shown[:79] + "…"
+        raise UnpackingError(
+            f"artifact {record.uri}: its instructions are {shown}; a packager's instructions are a JSON "
+            "object of named values, so this record was not written by satchel or was altered"
+        )
+    return instructions
 
 
 def unpack_local(item: DataItem, type_hint: Any = None, *, allow_pickle: bool = False, host: PluginHost | None = None) -> Any:

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from satchel.artifacts import Artifact
+from satchel.errors import UnpackingError
 from satchel.packagers.base import Packager, is_json_value
 from satchel.priorities import BUILTIN_PRIORITY
 
@@ -29,10 +30,36 @@ def _as_json(obj: Any) -> Any:
     return obj
 
 
-def _restore(value: Any, container: str | None) -> Any:
-    if container is None or container == "dict":
+def _restore(value: Any, container: object, what: str) -> Any:
+    """``value`` as the recorded container; a container that does not fit the value is an error."""
+    if container is None:
         return value
-    return _CONTAINERS[container](value)
+    if not isinstance(container, str) or container not in _CONTAINERS:
+        raise UnpackingError(
+            f"{what}: instruction 'container' is {_short(container)}; expected one of {', '.join(_CONTAINERS)}"
+        )
+    expected = dict if container == "dict" else list
+    if not isinstance(value, expected):
+        raise UnpackingError(
+            f"{what} holds a {_json_type(value)}, but a {container} is stored as a JSON "
+            f"{'object' if expected is dict else 'array'}; the instructions do not fit the data"
+        )
+    if container in ("dict", "list"):
+        return value
+    try:
+        return _CONTAINERS[container](value)
+    except TypeError as error:  # a set of lists or objects: JSON items a set cannot hold
+        raise UnpackingError(f"{what}: its items cannot make a {container} ({error})") from error
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "JSON object", list: "JSON array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 class CollectionsPackager(Packager):
@@ -54,7 +81,7 @@ class CollectionsPackager(Packager):
         return {key: value}, {"container": type(obj).__name__}
 
     def unpack_result(self, value: Any, container: str | None = None) -> Any:
-        return _restore(value, container)
+        return _restore(value, container, "the result")
 
     def pack_file(self, obj: Any, key: str, format: str = "json", indent: int | None = None) -> tuple[Artifact, dict[str, Any]]:  # noqa: A002
         """``json`` (any collection), ``jsonl`` (one line per item of a list, tuple or set), ``txt`` (one string per line)."""
@@ -79,13 +106,22 @@ class CollectionsPackager(Packager):
         return artifact, {"format": format, "container": container}
 
     def unpack_file(self, data_item: DataItem, format: str = "json", container: str | None = None) -> Any:  # noqa: A002
-        text = data_item.read_text()
+        what = f"artifact {data_item.key!r}"
+        if not isinstance(format, str) or format not in _FORMATS:
+            raise UnpackingError(f"{what}: instruction 'format' is {_short(format)}; expected one of {', '.join(_FORMATS)}")
+        try:
+            text = data_item.read_text()
+        except UnicodeDecodeError as error:
+            raise UnpackingError(f"{what} is not UTF-8 text, as a {format} file of a collection is: {error}") from error
         # Split on "\n" only: str.splitlines() also splits on characters JSON and text keep raw (U+0085…).
         lines = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n") if text else []
-        if format == "jsonl":
-            value: Any = [json.loads(line) for line in lines if line.strip()]
-        elif format == "txt":
-            value = lines
-        else:
-            value = json.loads(text)
-        return _restore(value, container)
+        try:
+            if format == "jsonl":
+                value: Any = [json.loads(line) for line in lines if line.strip()]
+            elif format == "txt":
+                value = lines
+            else:
+                value = json.loads(text)
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, too many digits, nested too deep
+            raise UnpackingError(f"{what} is not the {format} file it is recorded as: {error}") from error
+        return _restore(value, container, what)

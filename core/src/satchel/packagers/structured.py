@@ -103,6 +103,6 @@ class StructuredPackager(Packager):
         """The file as the hinted attrs class or dataclass; without a hint, its plain JSON data."""
         try:
             data = json.loads(data_item.read_text())
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too many digits, nested too deep
             raise UnpackingError(f"artifact {data_item.key!r} is not the JSON file it should be: {error}") from error
         return _restore(data, instructions.get("class"), type_hint, f"artifact {data_item.key!r}")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
 
+from satchel.errors import UnpackingError
 from satchel.packagers.base import Packager
 from satchel.priorities import BUILTIN_PRIORITY
 
@@ -35,6 +36,14 @@ _CODECS: dict[type, tuple[str, Any, Any]] = {
     uuid.UUID: ("uuid", str, uuid.UUID),
 }
 _BY_NAME = {name: decode for name, _encode, decode in _CODECS.values()}
+# What the decoders raise for text that does not spell a value (decimal.InvalidOperation is an
+# ArithmeticError, Fraction('1/0') a ZeroDivisionError, a huge number an OverflowError).
+_PARSE_ERRORS = (ValueError, TypeError, ArithmeticError, IndexError)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 class ValuesPackager(Packager):
@@ -52,4 +61,14 @@ class ValuesPackager(Packager):
     def unpack_result(self, value: Any, type: str | None = None) -> Any:  # noqa: A002 - instruction name
         if type is None:
             return value
-        return _BY_NAME[type](value)
+        decode = _BY_NAME.get(type) if isinstance(type, str) else None
+        if decode is None:
+            raise UnpackingError(
+                f"the result: instruction 'type' is {_short(type)}; expected one of {', '.join(_BY_NAME)}"
+            )
+        if not isinstance(value, str):
+            raise UnpackingError(f"the result is {_short(value)}, but a {type} result is stored as text")
+        try:
+            return decode(value)
+        except _PARSE_ERRORS as error:
+            raise UnpackingError(f"the result {_short(value)} is not a {type} ({error.__class__.__name__}: {error})") from error
