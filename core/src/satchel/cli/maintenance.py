@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from typing import TYPE_CHECKING
 
 from satchel.cli.context import EXIT_FAILED, EXIT_OK, PROG, Context
 from satchel.cli.json_output import GC_KEYS, PROBLEM_KEYS, documented, print_json
-from satchel.errors import StoreError
+from satchel.errors import SatchelError, StoreError
 from satchel.uri import is_store_uri
 
 if TYPE_CHECKING:
@@ -20,16 +21,21 @@ __all__ = ["cmd_gc", "cmd_reindex", "cmd_verify"]
 def cmd_verify(ctx: Context) -> int:
     ref = ctx.args.ref
     store = ctx.project.store
+    _require_existing(store)
     if ref is not None and not is_store_uri(ref):
         ref = ctx.project.get_artifact(ref).uri
     problems = store.verify(ref)
     if ctx.json:
         print_json({"ok": not problems, "problems": [documented(p, PROBLEM_KEYS) for p in problems]})
         return EXIT_FAILED if problems else EXIT_OK
-    what = ref if ref is not None else f"every artifact in {store.url}"
     if not problems:
-        print(f"ok: {what}: every file matches its sha256")
+        if ref is not None:
+            print(f"ok: {ref}: every file matches its sha256")
+        else:
+            print(f"ok: every artifact in {store.url}: every file matches its sha256, and the index "
+                  "lists every version as its files say")
         return EXIT_OK
+    what = ref if ref is not None else f"every artifact in {store.url}"
     for problem in problems:
         print(str(problem))
     print(f"{PROG}: {len(problems)} problem(s) in {what}", file=sys.stderr)
@@ -37,9 +43,14 @@ def cmd_verify(ctx: Context) -> int:
 
 
 def cmd_gc(ctx: Context) -> int:
+    older_than = ctx.args.older_than
+    if not math.isfinite(older_than) or older_than < 0:
+        raise SatchelError(
+            f"--older-than must be a number of seconds, 0 or more (such as 3600), not {older_than}"
+        )
     store = ctx.project.store
     _require_existing(store)
-    report = store.gc(dry_run=ctx.args.dry_run, older_than=ctx.args.older_than)
+    report = store.gc(dry_run=ctx.args.dry_run, older_than=older_than)
     if ctx.json:
         print_json(documented(report, GC_KEYS, bytes_removed=report.bytes_removed))
     else:

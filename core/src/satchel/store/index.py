@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import sqlite3
+import stat
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from satchel.errors import StoreError
@@ -67,6 +69,45 @@ RunRow = tuple[str, str, str | None, str | None, str | None, str, str, str]
 
 class IndexFailure(StoreError):
     """The index could not be read or written; the store's files are still the truth."""
+
+
+class _NotOurs(sqlite3.DatabaseError):
+    """A database whose tables are not the index's: garbage to the store, like a damaged file."""
+
+
+# SQLITE_CORRUPT and SQLITE_NOTADB: the file is damaged, or not a database at all.
+_BROKEN_CODES = frozenset({11, 26})
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _is_broken(exc: sqlite3.Error) -> bool:
+    if isinstance(exc, _NotOurs):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _BROKEN_CODES
+    return "not a database" in str(exc) or "malformed" in str(exc)
+
+
+_columns: dict[str, list[str]] = {}
+
+
+def _schema_columns() -> dict[str, list[str]]:
+    """Each table's column names, as `_SCHEMA` makes them."""
+    if not _columns:
+        db = sqlite3.connect(":memory:")
+        try:
+            db.executescript(_SCHEMA)
+            _columns.update(_table_columns(db))
+        finally:
+            db.close()
+    return _columns
+
+
+def _table_columns(db: sqlite3.Connection) -> dict[str, list[str]]:
+    tables = [str(name) for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {table: [str(row[1]) for row in db.execute(f"PRAGMA table_info('{table}')")]
+            for table in tables if "'" not in table}
 
 
 class IndexWriter:
@@ -168,17 +209,20 @@ class Index:
             try:
                 db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise IndexFailure(f"cannot write the index {self._where()}: {exc}") from exc
+                raise self._failure("write", exc) from exc
             try:
                 yield IndexWriter(db)
+            except sqlite3.Error as exc:
+                self._rollback(db)
+                raise self._failure("write", exc) from exc
             except BaseException:
-                db.execute("ROLLBACK")
+                self._rollback(db)
                 raise
             try:
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
-                db.execute("ROLLBACK")
-                raise IndexFailure(f"cannot write the index {self._where()}: {exc}") from exc
+                self._rollback(db)
+                raise self._failure("write", exc) from exc
 
     def try_write(self, action: Callable[[IndexWriter], None], what: str) -> bool:
         """Run *action* in a write transaction; on failure warn (the files stay the truth)."""
@@ -197,24 +241,80 @@ class Index:
 
     def query(self, sql: str, params: Iterable[object] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            try:
-                return self._connection().execute(sql, tuple(params)).fetchall()
-            except sqlite3.Error as exc:
-                raise IndexFailure(f"cannot read the index {self._where()}: {exc}") from exc
+            for attempt in (1, 2):
+                try:
+                    return self._connection().execute(sql, tuple(params)).fetchall()
+                except sqlite3.Error as exc:
+                    failure = self._failure("read", exc)
+                    if attempt == 2 or self._db is not None:
+                        raise failure from exc
+            raise AssertionError("unreachable")
 
     def _where(self) -> str:
         return "in memory" if self.location is None else repr(self.location)
+
+    def _rollback(self, db: sqlite3.Connection) -> None:
+        with suppress(sqlite3.Error):  # nothing to roll back, or the file is too damaged to say
+            db.execute("ROLLBACK")
+
+    def _failure(self, doing: str, exc: sqlite3.Error) -> IndexFailure:
+        """The error to raise; a damaged file is moved aside first, so the next use rebuilds it."""
+        if self.location is not None and _is_broken(exc):
+            self.close()
+            self._move_aside(str(exc))
+        return IndexFailure(f"cannot {doing} the index {self._where()}: {exc}")
 
     def _connection(self) -> sqlite3.Connection:
         # A connection must not cross a fork; a file database is simply reopened in the child.
         if self._db is not None and (self._pid == os.getpid() or self.location is None):
             return self._db
         try:
-            self._db = self._open()
+            self._db = self._open_checked()
         except sqlite3.Error as exc:
             raise IndexFailure(f"cannot open the index {self._where()}: {exc}") from exc
         self._pid = os.getpid()
         return self._db
+
+    def _open_checked(self) -> sqlite3.Connection:
+        """Open the database; one that is damaged, not a database, not ours, or reached through a
+        link is moved aside (the store's files rebuild it), with a warning saying where."""
+        if self.location is None:
+            return self._open()
+        problem = _file_problem(self.location)
+        if problem is not None:
+            self._move_aside(problem, check=False)
+        try:
+            return self._open()
+        except sqlite3.Error as exc:
+            if not _is_broken(exc):
+                raise
+            self._move_aside(str(exc))
+        return self._open()
+
+    def _move_aside(self, reason: str, *, check: bool = True) -> None:
+        location = self.location
+        assert location is not None
+        if check and not _still_broken(location):
+            return  # another process moved it and built a new one meanwhile
+        aside = f"{location}.broken-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+        try:
+            os.rename(location, aside)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise IndexFailure(
+                f"the index {location} cannot be used ({reason}) or moved aside ({exc.strerror}); "
+                "remove it, then run `satchel reindex`"
+            ) from exc
+        for suffix in _SIDE_FILES:
+            if os.path.lexists(location + suffix):
+                os.rename(location + suffix, aside + suffix)
+        warnings.warn(
+            f"the index {location} could not be read ({reason}); moved it to {aside} and rebuilt "
+            "it from the store's files",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     def _open(self) -> sqlite3.Connection:
         if self.location is not None:
@@ -235,6 +335,10 @@ class Index:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                if self.location is not None:
+                    columns = _table_columns(db)
+                    if any(columns.get(table) != names for table, names in _schema_columns().items()):
+                        raise _NotOurs("its tables are not those of satchel's index")
                 built = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
                 if built is None or built[0] != SCHEMA_VERSION:
                     writer = IndexWriter(db)
@@ -282,6 +386,37 @@ def _cache_dir() -> str:
         return configured
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "satchel")
+
+
+def _file_problem(location: str) -> str | None:
+    """Why the index file (or a file SQLite keeps beside it) must not be opened, if it must not."""
+    for path in (location, *(location + suffix for suffix in _SIDE_FILES)):
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            return f"{path} is a symbolic link (to {os.readlink(path)}); the store never writes through links"
+        if not stat.S_ISREG(info.st_mode):
+            return f"{path} is not a regular file"
+    return None
+
+
+def _still_broken(location: str) -> bool:
+    """Whether the file at *location* still cannot be read as a database, checked afresh."""
+    try:
+        db = sqlite3.connect(f"file:{location}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error:
+        return os.path.exists(location)
+    try:
+        (verdict,) = db.execute("PRAGMA quick_check(1)").fetchone()
+        columns = _table_columns(db)
+    except sqlite3.Error as exc:
+        return _is_broken(exc)
+    finally:
+        db.close()
+    expected = _schema_columns()
+    return verdict != "ok" or any(columns[t] != expected[t] for t in expected if t in columns)
 
 
 def _retry_locked(action: Callable[[], object], attempts: int = 50) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from satchel.artifacts import FileEntry, FileSource
 from satchel.errors import StoreError
@@ -54,10 +56,18 @@ class LocalBackend:
             fd = nofollow.open_file(self.path(rel))
         except (FileNotFoundError, NotADirectoryError):
             return None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # a name this filesystem cannot hold: not there
+                return None
+            raise
         with open(fd, "rb") as handle:
             return handle.read()
 
     def write_atomic(self, rel: str, data: bytes) -> None:
+        with self._writing(rel):
+            self._write_atomic(rel, data)
+
+    def _write_atomic(self, rel: str, data: bytes) -> None:
         staged = self._tmp_path("write-")
         try:
             with open(staged, "xb") as handle:
@@ -71,6 +81,10 @@ class LocalBackend:
         self._move_into_place(staged, rel)
 
     def write_new(self, rel: str, data: bytes) -> None:
+        with self._writing(rel):
+            self._write_new(rel, data)
+
+    def _write_new(self, rel: str, data: bytes) -> None:
         staged = self._tmp_path("new-")
         try:
             with open(staged, "xb") as handle:
@@ -116,26 +130,33 @@ class LocalBackend:
             return os.readlink(target)
         except (FileNotFoundError, NotADirectoryError):
             return None
-        except OSError:  # a plain file: written where symlinks are not available
+        except OSError as exc:  # a plain file: written where symlinks are not available
+            if exc.errno == errno.ENAMETOOLONG:
+                return None
             data = self.read(rel)
             return None if data is None else data.decode("utf-8", "replace").strip()
 
     def write_ref(self, rel: str, value: str) -> None:
         # A symlink holds the uid in its inode: replacing one is a pure metadata operation,
         # where replacing a file makes ext4 flush the new file's data first (auto_da_alloc).
-        staged = self._tmp_path("ref-")
-        try:
-            os.symlink(value, staged)
-        except (OSError, NotImplementedError):
-            self.write_atomic(rel, f"{value}\n".encode())
-            return
-        self._move_into_place(staged, rel)
+        with self._writing(rel):
+            staged = self._tmp_path("ref-")
+            try:
+                os.symlink(value, staged)
+            except (OSError, NotImplementedError):
+                self._write_atomic(rel, f"{value}\n".encode())
+                return
+            self._move_into_place(staged, rel)
 
     def listdir(self, rel: str) -> list[str]:
         try:
             return os.listdir(self.path(rel))
         except (FileNotFoundError, NotADirectoryError):
             return []
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                return []
+            raise
 
     def scan(self, rel: str) -> Iterator[tuple[str, int, float]]:
         base = self.path(rel)
@@ -270,6 +291,19 @@ class LocalBackend:
         return _mkdtemp(self.path(TMP), "item-")
 
     # -- helpers -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self, rel: str) -> Iterator[None]:
+        """Turn a name the filesystem refuses into satchel's error, naming the file."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno != errno.ENAMETOOLONG:
+                raise
+            raise StoreError(
+                f"cannot write {rel} in the store {self.root}: a name in it is longer than this "
+                "filesystem allows; use a shorter project, key, tag or document name"
+            ) from exc
 
     def _tmp_path(self, prefix: str) -> str:
         self._make_folder(TMP)

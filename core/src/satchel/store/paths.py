@@ -39,6 +39,10 @@ _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _DOCUMENT_PART_RE = re.compile(r"[A-Za-z0-9_][-._A-Za-z0-9]*")
 _MAX_FILE_NAME = 1024
+# The most one file name may have on common filesystems (ext4, APFS, NTFS: 255).
+_MAX_PART_BYTES = 255
+_MAX_DOCUMENT_PART = 200
+_MAX_DOCUMENT_PATH = 1024
 
 
 def blob_path(sha256: str) -> str:
@@ -120,17 +124,22 @@ def _file_name_problem(name: object) -> str | None:
         return "it is absolute"
     if any(part in ("", ".", "..") for part in name.split("/")):
         return "it has an empty, '.' or '..' part"
+    if any(len(part.encode("utf-8", "surrogatepass")) > _MAX_PART_BYTES for part in name.split("/")):
+        return f"a part of it is longer than {_MAX_PART_BYTES} bytes, the most a file name may have"
     return None
 
 
 def check_document_path(path: str) -> str:
     """A document path under ``projects/``: '/'-separated parts of letters, digits, '-', '_', '.'."""
-    parts = path.split("/") if isinstance(path, str) else []
+    parts = path.split("/") if isinstance(path, str) and len(path) <= _MAX_DOCUMENT_PATH else []
     if not parts or any(
-        _DOCUMENT_PART_RE.fullmatch(part) is None or ".." in part for part in parts
+        _DOCUMENT_PART_RE.fullmatch(part) is None or ".." in part or len(part) > _MAX_DOCUMENT_PART
+        for part in parts
     ):
+        shown = path if not isinstance(path, str) or len(path) <= 80 else f"{path[:60]}…({len(path)} characters)"
         raise StoreError(
-            f"invalid document path {path!r}: expected a relative path like 'demo/project.yaml' "
-            "whose parts are letters, digits, '-', '_' and '.', without '..'"
+            f"invalid document path {shown!r}: expected a relative path like 'demo/project.yaml' "
+            f"whose parts are 1-{_MAX_DOCUMENT_PART} letters, digits, '-', '_' and '.', without "
+            f"'..', {_MAX_DOCUMENT_PATH} characters in all at most"
         )
     return path

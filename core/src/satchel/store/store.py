@@ -33,6 +33,7 @@ Non-local stores keep their index in a local cache (``$SATCHEL_CACHE_DIR``, defa
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 from collections.abc import Callable, Iterable, Sequence
@@ -395,6 +396,12 @@ class Store:
         Only what has not changed for *older_than* seconds goes, so a writer between storing
         its blobs and committing its metadata is never robbed.
         """
+        if (isinstance(older_than, bool) or not isinstance(older_than, (int, float))
+                or not math.isfinite(older_than) or older_than < 0):
+            raise StoreError(
+                f"gc: older_than must be a number of seconds, 0 or more (such as 3600), not {older_than!r}"
+            )
+        self._require_existing("gc")
         def referenced() -> set[str]:
             digests: set[str] = set()
             for rel, record, error in scan_records(self._backend):
