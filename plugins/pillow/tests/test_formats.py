@@ -381,14 +381,19 @@ def test_unpacked_image_is_a_plain_loaded_image_the_caller_can_change(host: Any,
     assert again.getpixel((0, 0)) == 7
 
 
-def test_a_file_given_without_instructions_opens_in_any_format(tmp_path: Any) -> None:
-    """An input given as a plain path (no record) is opened by whatever format it is."""
+def test_a_file_given_without_instructions_opens_in_any_format_satchel_writes(tmp_path: Any) -> None:
+    """An input given as a plain path (no record) is opened by whichever of satchel's formats it is in;
+    other formats are refused, so no decoder satchel does not use (EPS runs Ghostscript) is reached."""
     from satchel import DataItem
 
-    path = tmp_path / "scan.tga"
-    Image.new("RGB", (5, 4), (9, 8, 7)).save(path)
+    path = tmp_path / "scan.image"
+    Image.new("RGB", (5, 4), (9, 8, 7)).save(path, format="BMP")
     restored = PillowPackager().unpack_file(DataItem.from_local_path(path))
     assert (type(restored), restored.mode, restored.size, restored.getpixel((0, 0))) == (Image.Image, "RGB", (5, 4), (9, 8, 7))
+    other = tmp_path / "scan.tga"
+    Image.new("RGB", (5, 4), (9, 8, 7)).save(other)
+    with pytest.raises(UnpackingError, match=r"artifact 'scan.tga': cannot read the image as one of the formats satchel-pillow reads \(png, jpeg"):
+        PillowPackager().unpack_file(DataItem.from_local_path(other))
 
 
 def test_a_file_that_is_not_the_recorded_format_is_an_unpacking_error(tmp_path: Any) -> None:

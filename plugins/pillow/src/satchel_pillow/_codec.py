@@ -259,6 +259,49 @@ def thumbnail_source(img: Image.Image) -> Image.Image:
 # -- Unpacking ----------------------------------------------------------------------------------
 
 
+#: Pillow's names of the formats satchel-pillow writes: the only decoders an image is opened with,
+#: so a planted EPS, PDF or other file never reaches a decoder that runs a program (Ghostscript).
+READ_FORMATS = tuple(spec.pil_name for spec in FORMATS.values())
+_MODES = frozenset().union(*(spec.modes for spec in FORMATS.values()))
+_PALETTE_MODES = ("RGB", "RGBA")
+_MAX_PALETTE_ENTRIES = 256
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _check_instructions(
+    key: str, format: object, mode: object, dpi: object, palette_mode: object, palette_entries: object,  # noqa: A002
+) -> FormatSpec | None:
+    """The recorded format's spec, after checking every instruction is one this plugin writes."""
+    what = f"artifact {key!r}: instruction"
+    spec = FORMATS.get(format) if isinstance(format, str) else None
+    if format is not None and spec is None:
+        raise UnpackingError(
+            f"{what} 'format' is {_short(format)}, not a format satchel-pillow reads; it reads only "
+            f"{', '.join(FORMATS)} (the formats it writes)"
+        )
+    if mode is not None and not (isinstance(mode, str) and mode in _MODES):
+        raise UnpackingError(f"{what} 'mode' is {_short(mode)}; expected one of {', '.join(sorted(_MODES))}")
+    if dpi is not None and not (
+        isinstance(dpi, list) and len(dpi) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in dpi)
+    ):
+        raise UnpackingError(f"{what} 'dpi' is {_short(dpi)}; expected two positive numbers, like [300, 300]")
+    if palette_mode is not None and palette_mode not in _PALETTE_MODES:
+        raise UnpackingError(f"{what} 'palette_mode' is {_short(palette_mode)}; expected 'RGB' or 'RGBA'")
+    if palette_entries is not None and not (
+        isinstance(palette_entries, int) and not isinstance(palette_entries, bool)
+        and 0 <= palette_entries <= _MAX_PALETTE_ENTRIES
+    ):
+        raise UnpackingError(
+            f"{what} 'palette_entries' is {_short(palette_entries)}; expected a count from 0 to {_MAX_PALETTE_ENTRIES}"
+        )
+    return spec
+
+
 def load_image(
     path: str,
     key: str,
@@ -269,18 +312,22 @@ def load_image(
     palette_mode: str | None = None,
     palette_entries: int | None = None,
 ) -> Image.Image:
-    """Open ``path``, decode it fully, and give back a plain Image with the recorded mode, palette and metadata."""
-    spec = FORMATS.get(format) if format else None
+    """Open ``path``, decode it fully, and give back a plain Image with the recorded mode, palette and metadata.
+
+    Only the formats satchel-pillow writes are read: the recorded one, or (no instructions: a
+    local file) any of them.
+    """
+    spec = _check_instructions(key, format, mode, dpi, palette_mode, palette_entries)
     try:
-        with Image.open(path, formats=[spec.pil_name] if spec else None) as opened:
+        with Image.open(path, formats=[spec.pil_name] if spec else list(READ_FORMATS)) as opened:
             opened.load()
             tiff_exif = user_exif(opened) if opened.format == "TIFF" else None
             # A memory-mapped file (uncompressed BMP/TIFF) is read-only and would keep the file
             # mapped; copy those pixels, share the others with a plain Image.
             img = opened._new(opened.im.copy() if opened.readonly else opened.im)
-    except (OSError, SyntaxError, ValueError) as error:
-        expected = f" as {spec.name.upper()}" if spec else ""
-        raise UnpackingError(f"artifact {key!r}: cannot read the image{expected}: {error}") from error
+    except Exception as error:  # a decoder fed hostile bytes fails in many ways; say it once
+        expected = f" as {spec.name.upper()}" if spec else f" as one of the formats satchel-pillow reads ({', '.join(FORMATS)})"
+        raise UnpackingError(f"artifact {key!r}: cannot read the image{expected}: {type(error).__name__}: {error}") from error
     if opened.format == "TIFF":
         img.info.pop("exif", None)
         if tiff_exif is not None:
@@ -293,7 +340,13 @@ def load_image(
             )
         img = img.convert(mode)
     if palette_mode and img.mode in ("P", "PA") and palette_entries is not None:
-        _restore_palette(img, palette_mode, palette_entries)
+        try:
+            _restore_palette(img, palette_mode, palette_entries)
+        except (ValueError, TypeError) as error:
+            raise UnpackingError(
+                f"artifact {key!r}: its palette does not fit the recorded {palette_mode} palette of "
+                f"{palette_entries} entries ({error})"
+            ) from error
     if dpi:
         img.info["dpi"] = tuple(dpi)
     elif mode is not None:

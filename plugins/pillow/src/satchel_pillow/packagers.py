@@ -89,7 +89,7 @@ class PillowPackager(Packager):
         palette_mode: str | None = None,
         palette_entries: int | None = None,
     ) -> Image.Image:
-        """A plain, fully loaded Image (any format Pillow reads, for a file given without instructions)."""
+        """A plain, fully loaded Image; a file given without instructions may be in any format this plugin writes."""
         from satchel_pillow._codec import load_image
 
         return load_image(
