@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from satchel.errors import PluginLoadError, SatchelError
+from satchel.errors import PluginLoadError, SatchelError, StoreError
 from satchel.host import PluginHost, get_host
 from satchel.loghints import LogHint, parse_log_hint
 from satchel.names import validate_name
 from satchel.packing import log_packed, pack_for
 from satchel.priorities import CUSTOM_PRIORITY, check_priority
-from satchel.runs import Run, RunRecord, execute
+from satchel.runs import Run, execute, load_run_record
 from satchel.scope import Scope
 from satchel.serde import converter, dumps
 from satchel.settings import Settings, load_settings
@@ -306,11 +306,21 @@ class Project:
             return self._core_scope()
 
     def get_run(self, uid: str) -> Run:
-        return Run(self._reading_scope(), converter.structure(self.store.get_run(self.name, uid), RunRecord))
+        """A run by uid; a record the store holds in a bad shape is a StoreError naming it."""
+        data = self.store.get_run(self.name, uid)
+        return Run(self._reading_scope(), load_run_record(data, f"run {uid} of project {self.name!r}"))
 
     def list_runs(self, limit: int | None = None) -> list[Run]:
+        """The project's runs, newest first; a record in a bad shape is skipped with a warning."""
         scope = self._reading_scope()
-        return [Run(scope, converter.structure(data, RunRecord)) for data in self.store.list_runs(self.name, limit=limit)]
+        runs: list[Run] = []
+        for data in self.store.list_runs(self.name, limit=limit):
+            uid = data.get("uid") if isinstance(data, dict) else None
+            try:
+                runs.append(Run(scope, load_run_record(data, f"run {uid!r} of project {self.name!r}")))
+            except StoreError as error:
+                warnings.warn(f"{error}; it is left out of the list (satchel verify)", RuntimeWarning, stacklevel=2)
+        return runs
 
     # -- Artifacts --------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import attrs
 
 from satchel._version import __version__
 from satchel.artifacts import Producer
-from satchel.errors import PackingError, RunError
+from satchel.errors import PackingError, RunError, StoreError
 from satchel.inputs import resolve_inputs
 from satchel.loghints import LogHint, parse_log_hint
 from satchel.names import validate_name
@@ -27,7 +27,7 @@ from satchel.signatures import check_arguments, convert_params, handler_name
 from satchel.store.uids import new_uid
 from satchel.unpacking import unpack_record
 
-__all__ = ["ResultMeta", "Run", "RunRecord", "execute"]
+__all__ = ["ResultMeta", "Run", "RunRecord", "execute", "load_run_record"]
 
 
 @attrs.define(kw_only=True)
@@ -63,6 +63,25 @@ class RunRecord:
     end: str | None = None
     versions: dict[str, Any] = attrs.field(factory=dict)
     labels: dict[str, str] = attrs.field(factory=dict)
+
+
+def load_run_record(data: object, what: str) -> RunRecord:
+    """A run record from the JSON a store holds; StoreError naming ``what`` when it is not one."""
+    try:
+        record = converter.structure(data, RunRecord)
+    except Exception as error:  # cattrs reports bad shapes as many exception types (and groups)
+        detail = "; ".join(_messages(error))[:500]
+        raise StoreError(f"{what} is not a valid run record ({detail}); fix or delete it") from error
+    if not isinstance(record, RunRecord):
+        raise StoreError(f"{what} is not a valid run record")
+    return record
+
+
+def _messages(error: BaseException) -> list[str]:
+    if isinstance(error, BaseExceptionGroup):
+        return [text for inner in error.exceptions for text in _messages(inner)]
+    notes = getattr(error, "__notes__", [])
+    return [f"{type(error).__name__}: {error}" + (f" ({notes[-1]})" if notes else "")]
 
 
 def _now() -> str:
