@@ -14,8 +14,10 @@ __all__ = [
     "check_iteration",
     "check_json",
     "check_kind",
+    "check_labels",
     "check_producer",
     "check_sources",
+    "check_text",
     "tag_list",
 ]
 
@@ -76,5 +78,26 @@ def check_json(value: object, what: str) -> None:
 
 
 def check_producer(producer: object) -> None:
-    if producer is not None and not isinstance(producer, Producer):
+    if producer is None:
+        return
+    if not isinstance(producer, Producer):
         raise StoreError(f"producer must be a satchel.artifacts.Producer, not {producer!r}")
+    if not (isinstance(producer.plugin, str)
+            and all(isinstance(v, (str, type(None))) for v in (producer.distribution, producer.version))
+            and isinstance(producer.format_version, int) and not isinstance(producer.format_version, bool)
+            and 0 <= producer.format_version < 1 << 31):
+        raise StoreError(
+            f"producer {producer!r}: plugin must be text, distribution and version text or None, "
+            "format_version a whole number 0 or more"
+        )
+
+
+def check_text(value: object, what: str) -> None:
+    """Refuse a field that must be text (or None) and is not: it would not read back as itself."""
+    if value is not None and not isinstance(value, str):
+        raise StoreError(f"{what} must be text (a str) or None, not {type(value).__name__}")
+
+
+def check_labels(labels: object, what: str) -> None:
+    if labels is not None and not all(isinstance(v, str) for v in dict(labels).values()):  # type: ignore[call-overload]
+        raise StoreError(f"{what}: labels map names to text (str values); got {labels!r}")

@@ -314,7 +314,7 @@ class LocalBackend:
         if rel not in self._folders:
             if rel:
                 nofollow.make_folders(self.root, rel)
-            else:
+            elif not os.path.isdir(self.root):
                 os.makedirs(self.root, exist_ok=True)
             self._folders.add(rel)
 

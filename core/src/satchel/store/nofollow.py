@@ -68,7 +68,8 @@ def check_folder(root: str, rel: str) -> bool:
 
 def make_folders(root: str, rel: str) -> None:
     """Make the folder *rel* under *root* (and the root), refusing links and files on the way."""
-    os.makedirs(root, exist_ok=True)
+    if not os.path.isdir(root):
+        os.makedirs(root, exist_ok=True)
     path = root
     for part in rel.split("/"):
         path = os.path.join(path, part)

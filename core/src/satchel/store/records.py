@@ -11,6 +11,7 @@ from satchel.artifacts import ArtifactRecord, FileEntry
 from satchel.errors import IntegrityError, StoreError
 from satchel.store.hashing import manifest_hash
 from satchel.store.paths import ARTIFACTS, check_file_names, metadata_path
+from satchel.store.shape import check_record_data, check_tags
 
 if TYPE_CHECKING:
     from satchel.store.backend import Backend
@@ -50,13 +51,28 @@ def dump_record(record: ArtifactRecord) -> bytes:
 
 
 def load_record(data: bytes) -> ArtifactRecord:
-    """Parse a metadata file; StoreError when it is not an artifact record."""
+    """Parse a metadata file; StoreError saying what is wrong when it is not a sound record."""
+    return _build(_parse(data))
+
+
+def _parse(data: bytes | str) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise StoreError(f"not an artifact record: it is not JSON ({exc})") from None
+
+
+def _build(data: Any) -> ArtifactRecord:
+    try:
+        check_record_data(data)
+    except StoreError as exc:
+        raise StoreError(f"not an artifact record: {exc}") from None
     serde = _serde()
     try:
-        record: ArtifactRecord = serde.loads(data, ArtifactRecord)
-        return record
-    except (ValueError, TypeError, KeyError, serde.ValidationErrors) as exc:
-        raise StoreError(f"not an artifact record: {exc}") from exc
+        record: ArtifactRecord = serde.converter.structure(data, ArtifactRecord)
+    except (ValueError, TypeError, KeyError, RecursionError, serde.ValidationErrors) as exc:
+        raise StoreError(f"not an artifact record: {exc}") from None
+    return record
 
 
 def artifact_row(record: ArtifactRecord) -> ArtifactRow:
@@ -68,11 +84,12 @@ def artifact_row(record: ArtifactRecord) -> ArtifactRow:
 
 
 def record_from_row(text: str, tags: str | None) -> ArtifactRecord:
-    """A record from its index JSON, with the tags that point at it now."""
-    data = json.loads(text)
-    data["tags"] = sorted(tags.split(" ")) if tags else []
-    record: ArtifactRecord = _serde().converter.structure(data, ArtifactRecord)
-    return record
+    """A record from its index JSON, with the tags that point at it now; StoreError when the
+    index holds something that is not a sound record (the index file is in the store too)."""
+    data = _parse(text)
+    if isinstance(data, dict):
+        data["tags"] = check_tags(sorted(tags.split(" ")) if tags else [], "its tags in the index")
+    return _build(data)
 
 
 def scan_records(backend: Backend) -> Iterator[tuple[str, ArtifactRecord | None, str]]:

@@ -93,7 +93,12 @@ class Runs:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [json.loads(text) for (text,) in self._index().query(sql, params)]
+        records = []
+        for (text,) in self._index().query(sql, params):
+            found = _parse_run(text)
+            if isinstance(found, dict):  # else a planted index row: the files are the truth
+                records.append(found)
+        return records
 
     def _read(self, rel: str) -> dict[str, Any] | None:
         return _read_run(self._backend, rel)
@@ -138,10 +143,10 @@ def run_rows(backend: Backend) -> list[RunRow]:
             continue
         try:
             data = _read_run(backend, rel)
-        except StoreError:
-            continue
-        if data is not None:
-            rows.append(_run_row(parts[1], parts[2][: -len(".json")], data, rel))
+            if data is not None:
+                rows.append(_run_row(parts[1], parts[2][: -len(".json")], data, rel))
+        except (StoreError, ValueError, TypeError, RecursionError):
+            continue  # not a run record satchel can index; `runs show` says what is wrong with it
     return rows
 
 
@@ -149,13 +154,22 @@ def _read_run(backend: Backend, rel: str) -> dict[str, Any] | None:
     data = backend.read(rel)
     if data is None:
         return None
-    try:
-        found = json.loads(data)
-    except ValueError as exc:
-        raise StoreError(f"the run record {rel} is not JSON: {exc}") from exc
+    found = _parse_run(data)
+    if found is _NOT_JSON:
+        raise StoreError(f"the run record {rel} is not JSON (or nests deeper than JSON readers go)")
     if not isinstance(found, dict):
         raise StoreError(f"the run record {rel} is not a JSON object")
     return found
+
+
+_NOT_JSON = object()
+
+
+def _parse_run(data: bytes | str) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return _NOT_JSON
 
 
 def _run_row(project: str, uid: str, data: dict[str, Any], rel: str) -> RunRow:

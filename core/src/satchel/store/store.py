@@ -36,6 +36,7 @@ import contextlib
 import math
 import os
 import secrets
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +50,10 @@ from satchel.store.checks import (
     check_iteration,
     check_json,
     check_kind,
+    check_labels,
     check_producer,
     check_sources,
+    check_text,
     tag_list,
 )
 from satchel.store.hashing import hash_bytes, manifest_hash
@@ -173,6 +176,10 @@ class Store:
         for name, value in (("instructions", instructions), ("labels", labels), ("extra", extra),
                             ("preview", preview)):
             check_json(value, f"{what}: {name}")
+        check_labels(labels, what)
+        for name, text in (("format", format), ("artifact_type", artifact_type),
+                           ("object_type", object_type), ("run", run)):
+            check_text(text, f"{what}: {name}")
 
         entries = [self._backend.store_blob(source, link=link) for source in sources]
         record = ArtifactRecord(
@@ -315,8 +322,8 @@ class Store:
         if not self._exists():
             return []
         repair_announced(self._index(), self._backend)
-        sql = ["SELECT a.record, (SELECT group_concat(t.tag, ' ') FROM tags t WHERE t.uid = a.uid)"
-               " FROM artifacts a"]
+        sql = ["SELECT a.record, (SELECT group_concat(t.tag, ' ') FROM tags t WHERE t.uid = a.uid),"
+               " a.path FROM artifacts a"]
         params: list[object] = []
         if tag is not None:
             sql.append("JOIN tags f ON f.uid = a.uid AND f.tag = ?")
@@ -331,8 +338,21 @@ class Store:
         if limit is not None:
             sql.append("LIMIT ?")
             params.append(limit)
-        rows = self._index().query(" ".join(sql), params)
-        return [record_from_row(text, tags) for text, tags in rows]
+        records: list[ArtifactRecord] = []
+        unsound: list[str] = []
+        for text, tags, rel in self._index().query(" ".join(sql), params):
+            try:
+                records.append(record_from_row(text, tags))
+            except StoreError as exc:
+                unsound.append(f"{str(rel)[:200]!r}: {exc}")
+        if unsound:
+            warnings.warn(
+                f"not listed: {len(unsound)} index row(s) that are not sound records (the first, "
+                f"for {unsound[0]}); run `satchel reindex` to rebuild the index from the files",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return records
 
     def set_tag(self, record: ArtifactRecord, tag: str) -> None:
         """Point *tag* at *record*'s version (an atomic replace of the tag's ref)."""
@@ -457,10 +477,13 @@ class Store:
     def _fill_index(self, tx: IndexWriter) -> None:
         known: set[str] = set()
         batch = []
-        for _rel, record, _error in scan_records(self._backend):
+        unreadable: list[str] = []
+        for rel, record, error in scan_records(self._backend):
             if record is not None:
                 known.add(record.uid)
                 batch.append(artifact_row(record))
+            else:
+                unreadable.append(f"{rel}: {error}")
             if len(batch) >= 1000:
                 tx.add_artifacts(batch)
                 batch = []
@@ -471,6 +494,13 @@ class Store:
             if uid in known:
                 tx.set_tag(parts[1], parts[2], int(parts[3]), parts[4], uid)
         tx.add_runs(run_rows(self._backend))
+        if unreadable:
+            more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+            warnings.warn(
+                f"not listed: {unreadable[0]}{more}; run `satchel verify` to see every problem",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     def _load(self, project: str, key: str, uid: str) -> ArtifactRecord | None:
         rel = metadata_path(project, key, uid)
