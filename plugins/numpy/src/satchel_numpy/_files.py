@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from satchel import PickleFallbackWarning
-from satchel.errors import PickleNotAllowedError, UnpackingError
+from satchel.errors import PickleNotAllowedError, SatchelError, UnpackingError
 
 __all__ = ["FORMATS", "load_array", "pickle_refused", "save_array", "sniff_format"]
 
@@ -84,6 +84,10 @@ def load_array(
         raise UnpackingError(f"artifact {key!r} is not a readable .{fmt} file: {error}") from error
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise UnpackingError(f"artifact {key!r} is not a readable .{fmt} file: {error}") from error
+    except SatchelError:
+        raise
+    except Exception as error:  # a damaged header fails NumPy's parser in many ways; say it once
+        raise UnpackingError(f"artifact {key!r} is not a readable .{fmt} file ({type(error).__name__}: {error})") from error
 
 
 def _load_npy(path: str, key: str, *, allow_pickle: bool, mmap_mode: str | None) -> np.ndarray[Any, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from satchel import Artifact, Packager
 from satchel.callcontext import pickle_permission
-from satchel.errors import PackingError, UnpackingError
+from satchel.errors import PackingError, SatchelError, UnpackingError
 
 if TYPE_CHECKING:
     from satchel import DataItem
@@ -15,6 +15,60 @@ if TYPE_CHECKING:
 __all__ = ["NumpyArrayPackager", "NumpyScalarPackager"]
 
 _MMAP_MODES = ("r", "c")  # the stored file is read-only: map it read-only or copy-on-write
+_ORDERS = ("C", "F")
+_ENCODINGS = (None, "base64")
+#: The largest element a result's dtype may describe: NumPy allocates it per element before the
+#: values are checked, and a result (a value in the run record) holds small elements anyway.
+MAX_RESULT_ITEMSIZE = 1024**2
+_MAX_DIMS = 64  # NumPy's own limit
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _result_dtype(what: str, spec: Any) -> Any:
+    """The dtype a result's ``dtype`` instruction names, if a result may hold it."""
+    from satchel_numpy import _codec
+
+    try:
+        dtype = _codec.dtype_from_spec(spec)
+    except Exception as error:  # NumPy rejects a bad spec in many ways; say it once
+        raise UnpackingError(
+            f"{what}: instruction 'dtype' is {_short(spec)}, not a dtype NumPy makes ({type(error).__name__}: {error})"
+        ) from error
+    if dtype.hasobject or dtype.kind not in _codec.RESULT_KINDS:
+        raise UnpackingError(
+            f"{what}: instruction 'dtype' is {_short(spec)}, a dtype of Python objects, which a result never holds"
+        )
+    if dtype.itemsize > MAX_RESULT_ITEMSIZE:
+        raise UnpackingError(
+            f"{what}: instruction 'dtype' is {_short(spec)}, whose elements take {dtype.itemsize} bytes each; "
+            f"a result's take at most {MAX_RESULT_ITEMSIZE} (larger arrays are stored as files)"
+        )
+    return dtype
+
+
+def _check_result_layout(what: str, shape: Any, order: Any, encoding: Any) -> None:
+    if shape is not None and not (
+        isinstance(shape, list) and len(shape) <= _MAX_DIMS
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+    ):
+        raise UnpackingError(
+            f"{what}: instruction 'shape' is {_short(shape)}; expected a list of at most {_MAX_DIMS} sizes, like [2, 3]"
+        )
+    if order not in _ORDERS:
+        raise UnpackingError(f"{what}: instruction 'order' is {_short(order)}; expected 'C' or 'F'")
+    if encoding not in _ENCODINGS:
+        raise UnpackingError(f"{what}: instruction 'encoding' is {_short(encoding)}; expected 'base64' or none")
+
+
+def _decoding_failed(what: str, error: Exception) -> UnpackingError:
+    return UnpackingError(
+        f"{what} does not fit its recorded dtype and shape ({type(error).__name__}: {error}); it was not "
+        "written by satchel-numpy or was altered"
+    )
 
 
 def _is_memmap_hint(type_hint: Any) -> bool:
@@ -63,7 +117,16 @@ class NumpyArrayPackager(Packager):
     ) -> Any:
         from satchel_numpy import _codec
 
-        return _codec.decode_array(value, dtype, shape, order, encoding)
+        what = "the array result"
+        _check_result_layout(what, shape, order, encoding)
+        if dtype is not None:
+            _result_dtype(what, dtype)
+        try:
+            return _codec.decode_array(value, dtype, shape, order, encoding)
+        except SatchelError:
+            raise
+        except Exception as error:  # values that do not fit the dtype fail in many ways; say it once
+            raise _decoding_failed(what, error) from error
 
     # -- file -----------------------------------------------------------------------------------
 
@@ -124,6 +187,11 @@ class NumpyArrayPackager(Packager):
         parameter is annotated ``np.memmap``."""
         from satchel_numpy import _files
 
+        what = f"artifact {data_item.key!r}"
+        if format is not None and format not in _files.FORMATS:
+            raise UnpackingError(f"{what}: instruction 'format' is {_short(format)}; expected one of {', '.join(_files.FORMATS)}")
+        if not isinstance(pickled, bool):
+            raise UnpackingError(f"{what}: instruction 'pickled' is {_short(pickled)}; expected true or false")
         path = data_item.local()
         if os.path.isdir(path):
             raise UnpackingError(
@@ -140,8 +208,8 @@ class NumpyArrayPackager(Packager):
             mmap_mode = "r"
         if mmap_mode is not None and mmap_mode not in _MMAP_MODES:
             raise UnpackingError(
-                f"artifact {data_item.key!r}: mmap_mode {mmap_mode!r} would write to the stored file; "
-                f"use one of {', '.join(map(repr, _MMAP_MODES))}"
+                f"{what}: instruction 'mmap_mode' is {_short(mmap_mode)}, not a read-only mode (a mapping "
+                f"must never write to the stored file); use one of {', '.join(map(repr, _MMAP_MODES))}"
             )
         allowed = pickle_permission().get()
         if pickled and not allowed:
@@ -176,4 +244,16 @@ class NumpyScalarPackager(Packager):
     def unpack_result(self, value: Any, dtype: Any = None, encoding: str | None = None) -> Any:
         from satchel_numpy import _codec
 
-        return _codec.decode_scalar(value, dtype, encoding)
+        what = "the scalar result"
+        _check_result_layout(what, None, "C", encoding)
+        if dtype is None:
+            return value
+        wanted = _result_dtype(what, dtype)
+        if wanted.kind in "US" and not isinstance(value, str):
+            raise UnpackingError(f"{what} is {_short(value)}, but a {wanted} scalar is stored as text")
+        try:
+            return _codec.decode_scalar(value, dtype, encoding)
+        except SatchelError:
+            raise
+        except Exception as error:  # values that do not fit the dtype fail in many ways; say it once
+            raise _decoding_failed(what, error) from error
