@@ -38,6 +38,7 @@ INDEX_FILE = "index.sqlite"
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _DOCUMENT_PART_RE = re.compile(r"[A-Za-z0-9_][-._A-Za-z0-9]*")
+_PLAIN_NAME_RE = re.compile(r"[A-Za-z0-9_][-._A-Za-z0-9]{0,199}")
 _MAX_FILE_NAME = 1024
 # The most one file name may have on common filesystems (ext4, APFS, NTFS: 255).
 _MAX_PART_BYTES = 255
@@ -102,9 +103,10 @@ def check_file_names(names: list[str], what: str) -> None:
         if name in seen:
             raise StoreError(f"{what}: the file name {name!r} is given twice; names must differ")
         seen.add(name)
-        parts = name.split("/")
-        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
-    clash = sorted(seen & folders)
+        if "/" in name:
+            parts = name.split("/")
+            folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    clash = sorted(seen & folders) if folders else []
     if clash:
         raise StoreError(
             f"{what}: {clash[0]!r} is both a file and a folder of other files; rename one of them"
@@ -112,6 +114,8 @@ def check_file_names(names: list[str], what: str) -> None:
 
 
 def _file_name_problem(name: object) -> str | None:
+    if isinstance(name, str) and _PLAIN_NAME_RE.fullmatch(name):
+        return None  # the common case, decided at once: one short part of safe characters
     if not isinstance(name, str) or not name:
         return "it is empty or not a string"
     if len(name) > _MAX_FILE_NAME:

@@ -23,58 +23,61 @@ _MAX_CREATED = 64
 # Text a writer chose: any string is accepted here, as `satchel.store.checks` accepts it when
 # written (a listing escapes control characters when it shows them).
 _OPTIONAL_TEXT = ("format", "artifact_type", "object_type", "run")
+_TEXT_OR_NULL = (str, type(None))
+_OBJECT_OR_NULL = (dict, type(None))
+_EMPTY: dict[str, Any] = {}
 
 
 def check_record_data(data: object) -> dict[str, Any]:
     """*data* (parsed JSON) if it has the shape of an artifact record; StoreError naming the first
     field that does not."""
-    if not isinstance(data, dict):
+    # Listing checks every row it returns, so this runs often: exact type tests (a bool is not a
+    # number here), one lookup per field.
+    if type(data) is not dict:
         raise StoreError(f"it is a JSON {_json_type(data)}, not an object")
+    get = data.get
     for field in ("project", "key"):
-        if not is_valid_name(data.get(field)):
-            raise _bad(field, data.get(field), "a name of lowercase letters, digits, '-', '_' and '.'")
-    if not is_uid(data.get("uid")):
-        raise _bad("uid", data.get("uid"), "32 lowercase hex digits")
-    if data.get("kind") not in ARTIFACT_KINDS:
-        raise _bad("kind", data.get("kind"), f"one of {', '.join(ARTIFACT_KINDS)}")
-    _whole(data, "iteration", _MAX_ITERATION, default=0)
-    check_tags(data.get("tags", []), "tags")
-    if not isinstance(data.get("hash"), str) or _SHA256_RE.fullmatch(data["hash"]) is None:
-        raise _bad("hash", data.get("hash"), "64 lowercase hex digits")
-    _whole(data, "size", _MAX_SIZE)
-    files = data.get("files", [])
-    if not isinstance(files, list):
+        if not is_valid_name(get(field)):
+            raise _bad(field, get(field), "a name of lowercase letters, digits, '-', '_' and '.'")
+    if not is_uid(get("uid")):
+        raise _bad("uid", get("uid"), "32 lowercase hex digits")
+    if get("kind") not in ARTIFACT_KINDS:
+        raise _bad("kind", get("kind"), f"one of {', '.join(ARTIFACT_KINDS)}")
+    _whole(get("iteration", 0), "iteration", _MAX_ITERATION)
+    check_tags(get("tags", []), "tags")
+    _sha256(get("hash"), "hash")
+    _whole(get("size"), "size", _MAX_SIZE)
+    files = get("files", [])
+    if type(files) is not list:
         raise _bad("files", files, "a list of {name, sha256, size}")
     for number, entry in enumerate(files):
-        where = f"files[{number}]"
-        if not isinstance(entry, dict):
-            raise _bad(where, entry, "an object with name, sha256 and size")
-        if not isinstance(entry.get("name"), str):
-            raise _bad(f"{where}.name", entry.get("name"), "a file name")
-        if not isinstance(entry.get("sha256"), str) or _SHA256_RE.fullmatch(entry["sha256"]) is None:
-            raise _bad(f"{where}.sha256", entry.get("sha256"), "64 lowercase hex digits")
-        _whole(entry, "size", _MAX_SIZE, where=f"{where}.")
+        if type(entry) is not dict:
+            raise _bad(f"files[{number}]", entry, "an object with name, sha256 and size")
+        if type(entry.get("name")) is not str:
+            raise _bad(f"files[{number}].name", entry.get("name"), "a file name")
+        _sha256(entry.get("sha256"), f"files[{number}].sha256")
+        _whole(entry.get("size"), f"files[{number}].size", _MAX_SIZE)
     check_file_names([entry["name"] for entry in files], "files")
     for field in _OPTIONAL_TEXT:
-        if not isinstance(data.get(field), (str, type(None))):
-            raise _bad(field, data.get(field), "text or null")
-    created = data.get("created")
-    if not isinstance(created, str) or len(created) > _MAX_CREATED or _CONTROL_RE.search(created):
+        if type(get(field)) not in _TEXT_OR_NULL:
+            raise _bad(field, get(field), "text or null")
+    created = get("created")
+    if type(created) is not str or len(created) > _MAX_CREATED or _CONTROL_RE.search(created):
         raise _bad("created", created, "a time like 2024-05-01T10:00:00.000+00:00")
-    producer = data.get("producer")
+    producer = get("producer")
     if producer is not None:
-        if not isinstance(producer, dict) or not isinstance(producer.get("plugin"), str) or not all(
-            isinstance(producer.get(field), (str, type(None))) for field in ("distribution", "version")
+        if type(producer) is not dict or type(producer.get("plugin")) is not str or not (
+            type(producer.get("distribution")) in _TEXT_OR_NULL and type(producer.get("version")) in _TEXT_OR_NULL
         ):
             raise _bad("producer", producer, "an object with plugin, distribution, version (text) and format_version")
-        _whole(producer, "format_version", _MAX_FORMAT_VERSION, default=1, where="producer.")
+        _whole(producer.get("format_version", 1), "producer.format_version", _MAX_FORMAT_VERSION)
     for field in ("instructions", "extra"):
-        if not isinstance(data.get(field, {}), dict):
-            raise _bad(field, data.get(field), "an object")
-    if not isinstance(data.get("preview"), (dict, type(None))):
-        raise _bad("preview", data.get("preview"), "an object or null")
-    labels = data.get("labels", {})
-    if not isinstance(labels, dict) or not all(isinstance(value, str) for value in labels.values()):
+        if type(get(field, _EMPTY)) is not dict:
+            raise _bad(field, get(field), "an object")
+    if type(get("preview")) not in _OBJECT_OR_NULL:
+        raise _bad("preview", get("preview"), "an object or null")
+    labels = get("labels", _EMPTY)
+    if type(labels) is not dict or not all(type(value) is str for value in labels.values()):
         raise _bad("labels", labels, "an object of text values")
     return data
 
@@ -85,11 +88,14 @@ def check_tags(tags: object, where: str) -> list[str]:
     return tags
 
 
-def _whole(data: dict[str, Any], field: str, most: int, *, default: int | None = None, where: str = "") -> int:
-    value = data.get(field, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
-        raise _bad(f"{where}{field}", value, f"a whole number from 0 to {most}")
-    return value
+def _whole(value: object, field: str, most: int) -> None:
+    if type(value) is not int or not 0 <= value <= most:
+        raise _bad(field, value, f"a whole number from 0 to {most}")
+
+
+def _sha256(value: object, field: str) -> None:
+    if type(value) is not str or _SHA256_RE.fullmatch(value) is None:
+        raise _bad(field, value, "64 lowercase hex digits")
 
 
 def _bad(field: str, value: object, expected: str) -> StoreError:
