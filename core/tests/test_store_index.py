@@ -75,6 +75,28 @@ def test_a_version_whose_writer_died_before_the_index_heard_of_it_is_listed(
     reader.close()
 
 
+def test_a_tag_moved_by_a_writer_that_died_before_the_index_heard_of_it_is_listed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = log_bytes(store, b"first")
+    second = log_bytes(store, b"second")
+
+    def die(*args: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(IndexWriter, "set_tag", die)
+        with pytest.raises(Killed):
+            store.set_tag(first, "prod")
+    assert first.uid == store.get_artifact("store://artifacts/demo/greeting:prod").uid
+
+    reader = Store(store.url)
+    assert [first.uid] == [r.uid for r in reader.list_artifacts(tag="prod")]
+    assert [second.uid] == [r.uid for r in reader.list_artifacts(tag="latest")]
+    assert [] == reader.verify()
+    reader.close()
+
+
 def test_an_announcement_without_metadata_waits_for_its_writer_then_goes(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

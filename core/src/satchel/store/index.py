@@ -156,8 +156,9 @@ class IndexWriter:
         return None if row is None else str(row[0])
 
     def announce(self, uid: str, path: str) -> None:
-        """Record that a version is about to be committed at *path* (see `satchel.store.repair`)."""
-        self._db.execute("INSERT INTO pending VALUES (?, ?, ?)", (uid, path, time.time()))
+        """Record that a version is about to be committed at *path*, or its tags about to move
+        (see `satchel.store.repair`)."""
+        self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?)", (uid, path, time.time()))
 
     def settle(self, uid: str) -> None:
         """The announced version is indexed, or will never be committed."""

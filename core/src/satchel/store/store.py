@@ -362,6 +362,8 @@ class Store:
                 f"cannot tag {record.uri}: no such version in {self.url}; "
                 + _LIST_HINT.format(record.project)
             )
+        with contextlib.suppress(StoreError), self._index().write() as tx:
+            tx.announce(record.uid, metadata_path(record.project, record.key, record.uid))
         self._publish(record, [tag], new=False)
         if tag not in record.tags:
             record.tags = sorted([*record.tags, tag])
@@ -599,7 +601,7 @@ class Store:
             nonlocal moved
             if new:
                 tx.add_artifacts([artifact_row(record)])
-                tx.settle(record.uid)
+            tx.settle(record.uid)
             if moved is None:
                 moved = move_refs()
             for tag, uid in moved:
