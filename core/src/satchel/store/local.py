@@ -9,7 +9,6 @@ import secrets
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 from satchel.artifacts import FileEntry, FileSource
 from satchel.errors import StoreError
@@ -292,7 +291,7 @@ class LocalBackend:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    @contextmanager
+    @contextlib.contextmanager
     def _writing(self, rel: str) -> Iterator[None]:
         """Turn a name the filesystem refuses into satchel's error, naming the file."""
         try:

@@ -424,6 +424,7 @@ class Store:
                 f"gc: older_than must be a number of seconds, 0 or more (such as 3600), not {older_than!r}"
             )
         self._require_existing("gc")
+
         def referenced() -> set[str]:
             digests: set[str] = set()
             for rel, record, error in scan_records(self._backend):
@@ -528,16 +529,11 @@ class Store:
         """
         rel = metadata_path(record.project, record.key, record.uid)
         clash: str | None = None
-
-        def announce(tx: IndexWriter) -> None:
-            nonlocal clash
+        index = self._index()
+        with contextlib.suppress(StoreError), index.write() as tx:  # a cache: publishing warns
             clash = tx.taken(record.uid)
             if clash is None:
                 tx.announce(record.uid, rel)
-
-        index = self._index()
-        with contextlib.suppress(StoreError), index.write() as tx:  # a cache: publishing warns
-            announce(tx)
         if clash is None:
             try:
                 self._backend.write_new(rel, dump_record(record))
