@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import os
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from satchel import Artifact, DatasetArtifact, Packager
-from satchel.errors import PackingError, UnpackingError
+from satchel.errors import PackingError, SatchelError, UnpackingError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pandas as pd
 
     from satchel import DataItem
@@ -66,7 +69,7 @@ def _table_format(data_item: DataItem) -> str | None:
     record = data_item.record
     recorded = record.format if record is not None else None
     if recorded:
-        return _SUFFIXES.get(f".{recorded.lower()}")
+        return _SUFFIXES.get(f".{recorded.lower()}") if isinstance(recorded, str) else None
     return _SUFFIXES.get(os.path.splitext(data_item.file_names[0])[1].lower())
 
 
@@ -78,6 +81,35 @@ def _format_of(data_item: DataItem) -> str:
             f"read from one file recorded as, or ending in, {', '.join(_SUFFIXES)}"
         )
     return fmt
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _check_instructions(what: str, fmt: object, layout: object, series: object) -> None:
+    if fmt is not None and fmt not in FORMATS:
+        raise UnpackingError(f"{what}: instruction 'format' is {_short(fmt)}; expected one of {', '.join(FORMATS)}")
+    if layout is not None and not isinstance(layout, dict):
+        raise UnpackingError(f"{what}: instruction 'layout' is {_short(layout)}; expected the JSON object satchel-pandas records")
+    if series is not None and not (isinstance(series, dict) and "name" in series):
+        raise UnpackingError(f"{what}: instruction 'series' is {_short(series)}; expected an object like {{'name': 'price'}}")
+
+
+@contextlib.contextmanager
+def _interpreting(what: str) -> Iterator[None]:
+    """Say once, as satchel's error, that a table does not fit the layout recorded for it: pandas and
+    Arrow refuse a planted layout with KeyError, TypeError, ValueError, ParserError and more."""
+    try:
+        yield
+    except SatchelError:
+        raise
+    except Exception as error:
+        raise UnpackingError(
+            f"{what} does not fit the layout recorded for it ({type(error).__name__}: {error}); it was "
+            "not written by satchel-pandas or was altered"
+        ) from error
 
 
 class _PandasPackager(Packager, abc.ABC):
@@ -130,19 +162,23 @@ class _PandasPackager(Packager, abc.ABC):
               series: dict[str, Any] | None, type_hint: Any) -> Any:
         from satchel_pandas import _io
 
+        what = f"artifact {data_item.key!r}"
+        _check_instructions(what, fmt, layout, series)
         fmt = fmt or _format_of(data_item)
         if layout is not None:
-            frame = _io.read(data_item.local(), fmt, layout)
-            return self._restore(frame, series, type_hint)
+            with _interpreting(what):
+                frame = _io.read(data_item.local(), fmt, layout)
+                return self._restore(frame, series, type_hint)
         # A file this plugin did not write (another plugin's artifact, a local file): pandas' defaults.
         try:
             frame = _io.read(data_item.local(), fmt, None)
-        except (ValueError, KeyError, TypeError, OSError) as error:
+        except Exception as error:  # pandas and Arrow refuse a foreign file in many ways; say it once
             raise UnpackingError(
                 f"artifact {data_item.key!r} ({', '.join(data_item.file_names)}) is not a {fmt} table "
-                f"pandas can read: {error}"
+                f"pandas can read: {type(error).__name__}: {error}"
             ) from error
-        return self._restore(frame, series, type_hint)
+        with _interpreting(what):
+            return self._restore(frame, series, type_hint)
 
     def unpack_dataset(
         self, data_item: DataItem, format: str | None = None, layout: dict[str, Any] | None = None,  # noqa: A002
@@ -181,7 +217,12 @@ class _PandasPackager(Packager, abc.ABC):
     ) -> Any:
         from satchel_pandas import _io
 
-        return self._restore(_io.from_result(value, layout), series, type_hint)
+        what = "the table result"
+        _check_instructions(what, None, layout, series)
+        if not isinstance(value, dict):
+            raise UnpackingError(f"{what} is {_short(value)}; a table result is an object of 'columns' and 'data'")
+        with _interpreting(what):
+            return self._restore(_io.from_result(value, layout), series, type_hint)
 
 
 class DataFramePackager(_PandasPackager):
