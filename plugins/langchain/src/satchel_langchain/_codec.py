@@ -138,9 +138,12 @@ def load_bytes(data: bytes, kind: Kind, expected: type | None = None) -> Any:
     """The object a stored file holds, after checking every LangChain entry in it against the allow-list."""
     try:
         tree = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FormatProblem("", f"is not JSON ({error})") from error
-    return decode(tree, kind, expected)
+    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too many digits, nested too deep
+        raise FormatProblem("", f"is not JSON ({type(error).__name__}: {error})") from error
+    try:
+        return decode(tree, kind, expected)
+    except RecursionError as error:
+        raise FormatProblem("", "is nested too deeply to be a template or message LangChain wrote") from error
 
 
 def decode(tree: Any, kind: Kind, expected: type | None = None) -> Any:

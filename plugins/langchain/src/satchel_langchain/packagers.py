@@ -151,6 +151,11 @@ class LangChainPackager(Packager):
         from satchel_langchain import _codec
 
         expected = _recorded_class(lc_class, kind)
+        if len(data_item.file_names) != 1:
+            raise UnpackingError(
+                f"artifact {data_item.key!r} has files {data_item.file_names}; a satchel-langchain "
+                f"{_ARTIFACT_TYPE[kind]!r} artifact is one JSON file"
+            )
         try:
             obj = _codec.load_bytes(data_item.read_bytes(), kind, expected)
         except _codec.FormatProblem as problem:
