@@ -344,3 +344,28 @@ def test_the_fuzz_finds_what_a_raw_error_would_be() -> None:
     with pytest.raises(Exception) as raised:  # whatever the leak is, it must surface
         check_hostile_instructions(Leaky, st.dates(), "result", Store("memory://leaky-" + uuid.uuid4().hex), "/nonexistent/planted")
     assert not isinstance(raised.value, SatchelError)
+
+
+class _Leaky(Packager):
+    """A third-party packager that lets its own errors through."""
+
+    PACKABLE_OBJECT_TYPE: ClassVar[Any] = _Table
+    DEFAULT_PACKING_ARTIFACT_TYPE = "file"
+    DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
+
+    def pack_file(self, obj: Any, key: str) -> Any:
+        from satchel.artifacts import Artifact
+
+        return Artifact(key=key, body=b"{}", file_name=f"{key}.json"), {"shape": "square"}
+
+    def unpack_file(self, data_item: DataItem, shape: str = "square") -> Any:
+        return {"square": _Table}[shape]()
+
+
+def test_a_plugins_raw_error_on_planted_instructions_reaches_the_reader_as_an_unpacking_error(host: PluginHost, store: Store) -> None:
+    host.register(_Leaky, name="leaky", distribution="leaky-dist", version="1")
+    with staging(store):
+        record = log_packed(store, PROJECT, host.pack(_Table(), "t", None, {}))
+    assert isinstance(unpack_record(store, record, _Table, host=host), _Table)
+    with pytest.raises(UnpackingError, match=r"plugin 'leaky' could not unpack it \(KeyError: 'circle'\); the artifact was altered"):
+        unpack_record(store, _planted(record, shape="circle"), _Table, host=host)

@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from satchel.errors import PackagerNotFoundError, UnpackingError
+from satchel.errors import PackagerNotFoundError, SatchelError, UnpackingError
 from satchel.host import PluginHost, get_host
 from satchel.signatures import candidate_types
 from satchel.typenames import type_name
@@ -59,19 +59,27 @@ def unpack_item(
     active = host or get_host()
     wanted = candidate_types(type_hint)
     instructions = _checked_instructions(record)
-    obj = active.unpack(
-        item,
-        producer=record.producer,
-        artifact_type=record.artifact_type,
-        instructions=instructions,
-        obj_type=wanted[0] if len(wanted) == 1 else None,
-        allow_pickle=allow_pickle,
-    )
+    producer = record.producer.plugin if record.producer is not None else None
+    try:
+        obj = active.unpack(
+            item,
+            producer=record.producer,
+            artifact_type=record.artifact_type,
+            instructions=instructions,
+            obj_type=wanted[0] if len(wanted) == 1 else None,
+            allow_pickle=allow_pickle,
+        )
+    except SatchelError:
+        raise
+    except Exception as error:  # a plugin that lets a raw error through still gives the reader satchel's own
+        raise UnpackingError(
+            f"artifact {record.uri}: plugin {producer!r} could not unpack it ({type(error).__name__}: "
+            f"{error}); the artifact was altered, or the plugin has a bug to report"
+        ) from error
     if satisfies(obj, wanted):
         return obj
     tried: list[str] = []
     reasons: list[str] = []
-    producer = record.producer.plugin if record.producer is not None else None
     for obj_type in wanted:
         for plugin in active.unpackers(item, obj_type, record.artifact_type):
             if plugin == producer or plugin in tried:
