@@ -28,6 +28,7 @@ __all__ = [
     "RATIO_FREE_BYTES",
     "ArchiveLimits",
     "UnsafeArchiveError",
+    "current_limits",
     "extraction_limits",
     "make_archive",
     "safe_extract",

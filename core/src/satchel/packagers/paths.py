@@ -142,7 +142,7 @@ def _checked_name(what: str, source: str, name: object) -> str:
     try:
         check_file_names([name], f"{what}: {source}")  # type: ignore[list-item]  # any value: this checks it
     except StoreError as error:
-        raise UnpackingError(f"{error}; nothing was written") from None
+        raise UnpackingError(f"{error}; here it is one name without '/', like 'weights.bin'; nothing was written") from None
     assert isinstance(name, str)
     try:
         encoded = os.fsencode(name)
