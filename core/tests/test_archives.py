@@ -146,9 +146,18 @@ def test_a_zip_of_more_entries_than_the_default_limit_is_refused(tmp_path: pathl
     assert 100_000 == DEFAULT_MAX_ENTRIES
     many = _zip(tmp_path / "many.zip", [(str(i), b"") for i in range(DEFAULT_MAX_ENTRIES + 1)], zipfile.ZIP_STORED)
     target = tmp_path / "out"
-    with pytest.raises(UnsafeArchiveError, match=r"more than 100000 entries.*max_entries"):
+    with pytest.raises(UnsafeArchiveError, match=r"more than \d+ entries.*max_entries"):
         safe_extract(str(many), str(target))
     assert [] == os.listdir(target)
+
+
+def test_a_small_zip_may_not_make_fifty_thousand_files_by_default(tmp_path: pathlib.Path) -> None:
+    small = _zip(tmp_path / "small.zip", [(f"{i}", b"") for i in range(50_000)], zipfile.ZIP_STORED)
+    assert os.path.getsize(small) < 5_000_000
+    with pytest.raises(UnsafeArchiveError, match=r"more than \d+ entries \(files and folders\) for its \d+ bytes"):
+        safe_extract(str(small), str(tmp_path / "out"))
+    # The caller may allow it.
+    assert 50_000 == len(os.listdir(safe_extract(str(small), str(tmp_path / "allowed"), max_entries=50_000)))
 
 
 @pytest.mark.parametrize("archive_format", ["zip", "tar.gz"])
@@ -348,3 +357,14 @@ def test_damaged_archives_raise_only_unsafe_archive_error_and_write_only_inside(
         assert found.is_dir() or found.is_file()
         assert not found.is_symlink()
 
+
+
+@pytest.mark.parametrize("archive_format", ["zip", "tar", "tar.gz"])
+def test_a_folder_with_a_symlink_archives_its_content_and_extracts(tmp_path: pathlib.Path, archive_format: str) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "real.txt").write_text("content")
+    (source / "alias.txt").symlink_to(source / "real.txt")
+    archive = make_archive(str(source), str(tmp_path / f"a.{archive_format}"), archive_format)
+    out = pathlib.Path(safe_extract(archive, str(tmp_path / "out")))
+    assert ("content", False) == ((out / "alias.txt").read_text(), (out / "alias.txt").is_symlink())

@@ -42,6 +42,10 @@ DEFAULT_MAX_BYTES = 16 * 1024**3
 #: An archive may expand to this many times its own size (beyond RATIO_FREE_BYTES).
 DEFAULT_MAX_RATIO = 200.0
 DEFAULT_MAX_ENTRIES = 100_000
+#: Within that, an archive may hold ENTRY_FREE entries plus one per BYTES_PER_ENTRY of its own size:
+#: a 5 MB zip may not make 50,000 files, a 1 GB dataset of small images may.
+ENTRY_FREE = 10_000
+BYTES_PER_ENTRY = 256
 #: What any archive may expand to whatever its ratio: small archives of zeros are not bombs.
 RATIO_FREE_BYTES = 8 * 1024**2
 
@@ -130,7 +134,8 @@ def make_archive(source_dir: str, target: str, archive_format: str = "zip") -> s
             for full, name in members:
                 archive.write(full, name)
     else:
-        with tarfile.open(target, _TAR_MODES[archive_format]) as archive:
+        # dereference: a symlink's content is stored, as zip does (extraction refuses links).
+        with tarfile.open(target, _TAR_MODES[archive_format], dereference=True) as archive:
             for full, name in members:
                 archive.add(full, name, recursive=False)
     return target
@@ -197,11 +202,15 @@ class _Budget:
         self.limits = limits
         self.ratio_cap = max(RATIO_FREE_BYTES, math.floor(archive_size * limits.max_ratio))
         self.byte_cap = min(limits.max_bytes, self.ratio_cap)
+        scaled = ENTRY_FREE + archive_size // BYTES_PER_ENTRY
+        # A caller who set max_entries meant that number; the default also scales with the size.
+        self.entry_cap = limits.max_entries if limits.max_entries != DEFAULT_MAX_ENTRIES else min(DEFAULT_MAX_ENTRIES, scaled)
 
     def check_entries(self, count: int) -> None:
-        if count > self.limits.max_entries:
+        if count > self.entry_cap:
             raise UnsafeArchiveError(
-                f"{self.label} holds more than {self.limits.max_entries} entries (files and folders); "
+                f"{self.label} holds more than {self.entry_cap} entries (files and folders) for its "
+                f"{self.archive_size} bytes; "
                 "if you trust it, raise the limit: safe_extract(..., max_entries=N) or "
                 "`with satchel.archives.extraction_limits(max_entries=N):` around the unpack"
             )
