@@ -208,3 +208,31 @@ def test_a_custom_packagers_priority_ranks_in_its_projects_host(store: str) -> N
     project.add_custom_packager("custom_packagers.CelsiusPackager", priority=2)
     (offer,) = [c for c in project.host.explain(Celsius(1.0)).candidates if c.winner]
     assert ("custom_packagers.CelsiusPackager", 2) == (offer.plugin, offer.priority)
+
+
+class Fragile:
+    pass
+
+
+class FragilePackager(Packager):
+    """Offers to read any local file, then fails with a raw KeyError."""
+
+    PACKABLE_OBJECT_TYPE = Fragile
+    DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
+
+    def unpack_file(self, data_item: DataItem) -> Fragile:
+        raise KeyError("no such column")
+
+
+def test_a_plugin_failing_on_a_local_input_is_named_not_raised_raw(store: str, host: PluginHost, tmp_path: pathlib.Path) -> None:
+    host.register(FragilePackager, name="fragile")
+    local = tmp_path / "input.bin"
+    local.write_bytes(b"data")
+    project = get_or_create_project("demo", store=store)
+
+    def use(thing: Fragile) -> int:
+        return 1
+
+    failed = project.run(use, inputs={"thing": str(local)}, raise_on_failure=False)
+    assert "PackagerNotFoundError" in (failed.error or "")
+    assert "'fragile': KeyError: 'no such column'" in (failed.error or "")

@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from satchel.errors import PackagerNotFoundError, SatchelError, UnpackingError
+from satchel.errors import PackagerNotFoundError, PickleNotAllowedError, SatchelError, UnpackingError
 from satchel.host import PluginHost, get_host
 from satchel.signatures import candidate_types
 from satchel.typenames import type_name
@@ -126,14 +126,23 @@ def unpack_local(item: DataItem, type_hint: Any = None, *, allow_pickle: bool = 
     active = host or get_host()
     wanted = candidate_types(type_hint)
     asks: list[type | None] = [*wanted] or [None]
+    reasons: list[str] = []
     for obj_type in asks:
         for plugin in active.unpackers(item, obj_type, None):
-            obj = active.unpack(item, producer=None, plugin=plugin, artifact_type=None, obj_type=obj_type, allow_pickle=allow_pickle)
+            try:
+                obj = active.unpack(item, producer=None, plugin=plugin, artifact_type=None, obj_type=obj_type, allow_pickle=allow_pickle)
+            except PickleNotAllowedError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a plugin that offered but failed: say why, try the next
+                reasons.append(f"{plugin!r}: {type(error).__name__}: {error}")
+                continue
             if satisfies(obj, wanted):
                 return obj
+            reasons.append(f"{plugin!r} made a {type_name(type(obj))}")
     asked = " | ".join(type_name(t) for t in wanted) or "no type hint"
+    tried = f" (tried {'; '.join(reasons)})" if reasons else ""
     raise PackagerNotFoundError(
         f"no installed packager can unpack {item.key!r} ({', '.join(item.file_names) or 'no files'}) into "
-        f"{asked}; annotate the parameter with the type you want, or install a packager for it "
+        f"{asked}{tried}; annotate the parameter with the type you want, or install a packager for it "
         "(see `satchel plugins`)"
     )
