@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel._version", "satchel.errors", "satchel.names", "satchel.priorities", "satchel.callcontext",
         "satchel.typenames", "satchel.serde", "satchel.entrypoints", "satchel.archives",
         "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.settings", "satchel.answers", "satchel.uri",
-        "satchel.signatures", "satchel.loghints",
+        "satchel.signatures", "satchel.loghints", "satchel.signing",
     )),
     ("storage", ("satchel.store", "satchel.dataitem")),
     ("contract", ("satchel.hookspecs",)),

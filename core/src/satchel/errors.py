@@ -15,6 +15,7 @@ __all__ = [
     "PluginLoadError",
     "RunError",
     "SatchelError",
+    "SignatureError",
     "StoreError",
     "UnknownPackingKwargError",
     "UnpackingError",
@@ -80,6 +81,11 @@ class ArtifactNotFoundError(StoreError, LookupError):
 
 class IntegrityError(StoreError):
     """Stored bytes do not match the hash recorded for them; nothing was unpacked."""
+
+
+class SignatureError(StoreError):
+    """A signed store's record, tag or run record is unsigned, signed with another key, or changed
+    after signing (and the reader requires signatures), or the caller's key cannot sign a write."""
 
 
 class InvalidURIError(StoreError, ValueError):

@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
     from satchel.store.backend import Backend
 
-__all__ = ["GcReport", "VerifyProblem", "collect_garbage", "verify_records"]
+__all__ = [
+    "GcReport",
+    "SignatureReport",
+    "VerifyProblem",
+    "collect_garbage",
+    "signature_problem",
+    "verify_records",
+]
 
 
 @attrs.frozen
@@ -27,7 +34,9 @@ class VerifyProblem:
     (the blob is gone), ``"manifest"`` (the record's ``hash`` does not match its file list),
     ``"metadata"`` (the metadata file cannot be read; ``uri`` is then its path) or ``"index"``
     (the listing index differs from the files: ``actual`` says how, ``expected`` is the uid a
-    tag's ref holds; ``satchel reindex`` fixes it).
+    tag's ref holds; ``satchel reindex`` fixes it) or ``"signature"`` (with a key configured: an
+    artifact record, tag or run record that is not signed by it; ``actual`` is ``unsigned``,
+    ``bad`` or ``other-key``).
     """
 
     uri: str
@@ -45,7 +54,45 @@ class VerifyProblem:
             return f"{self.uri}: manifest hash is {self.actual}, the record says {self.expected}"
         if self.problem == "index":
             return f"{self.uri}: {self.actual}; run `satchel reindex`"
+        if self.problem == "signature":
+            said = {"unsigned": "is not signed", "bad": "does not match its signature (changed after signing)",
+                    "other-key": "is signed with another key"}.get(self.actual or "", str(self.actual))
+            return f"{self.uri}: {self.file}: the {self.expected} {said}"
         return f"{self.uri}: {self.file}: {self.actual or 'unreadable'}"
+
+
+def signature_problem(uri: str, rel: str, status: str, what: str) -> VerifyProblem:
+    """A record, tag or run record (*what*) whose signature check said *status* (not ``ok``)."""
+    return VerifyProblem(uri=uri, file=rel, problem="signature", expected=what, actual=status)
+
+
+@attrs.frozen
+class SignatureReport:
+    """Signature status of a store's artifact records, tags and run records, counted together.
+
+    With a key (``key_id``): ``ok``, ``unsigned``, ``bad`` (changed after signing, or a malformed
+    signature) and ``other_key``. Without one nothing can be checked, so what carries a signature
+    is counted in ``signed_unchecked``.
+    """
+
+    key_id: str | None
+    ok: int
+    unsigned: int
+    bad: int
+    other_key: int
+    signed_unchecked: int
+
+    @property
+    def problems(self) -> int:
+        """With a key, everything not signed-ok by it (a reader with that key refuses it)."""
+        return 0 if self.key_id is None else self.unsigned + self.bad + self.other_key
+
+    def __str__(self) -> str:
+        if self.key_id is None:
+            return (f"signatures: not checked (no key configured): {self.signed_unchecked} signed, "
+                    f"{self.unsigned} unsigned")
+        return (f"signatures (key id {self.key_id}): {self.ok} signed-ok, {self.unsigned} unsigned, "
+                f"{self.bad} bad, {self.other_key} other-key")
 
 
 @attrs.frozen

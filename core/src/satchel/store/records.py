@@ -14,6 +14,7 @@ from satchel.store.paths import ARTIFACTS, check_file_names, metadata_path
 from satchel.store.shape import check_record_data, check_tags
 
 if TYPE_CHECKING:
+    from satchel.signing import Signer
     from satchel.store.backend import Backend
     from satchel.store.index import ArtifactRow
 
@@ -27,8 +28,11 @@ __all__ = [
     "now",
     "pick_file",
     "read_record",
+    "read_signed",
     "record_from_row",
     "scan_records",
+    "scan_signed",
+    "signature_status",
 ]
 
 _HEX = frozenset("0123456789abcdef")
@@ -45,14 +49,47 @@ def _serde() -> Any:
     return serde
 
 
-def dump_record(record: ArtifactRecord) -> bytes:
-    data: bytes = _serde().dumps(record)
-    return data
+def dump_record(record: ArtifactRecord, signer: Signer | None = None) -> tuple[bytes, object]:
+    """The metadata file's bytes, and the signature in it (None unsigned).
+
+    A *signer* signs the canonical JSON of every field of the record (as it reads back from the
+    file) and adds it as the ``signature`` field.
+    """
+    serde = _serde()
+    if signer is None:
+        data: bytes = serde.dumps(record)
+        return data, None
+    body = json.loads(json.dumps(serde.converter.unstructure(record)))
+    signed = signer.sign_data(body)
+    text: bytes = serde.dumps(signed)
+    return text, signed["signature"]
 
 
-def load_record(data: bytes) -> ArtifactRecord:
-    """Parse a metadata file; StoreError saying what is wrong when it is not a sound record."""
-    return _build(_parse(data))
+def load_record(data: bytes, signer: Signer | None = None, what: str = "the metadata") -> ArtifactRecord:
+    """Parse a metadata file; StoreError saying what is wrong when it is not a sound record, and
+    SignatureError naming *what* when a *signer* is given and the record is not signed by it."""
+    record, _signature = _load_signed(_parse(data), signer, what)
+    return record
+
+
+def _load_signed(data: Any, signer: Signer | None, what: str) -> tuple[ArtifactRecord, object]:
+    signature = data.pop("signature", None) if isinstance(data, dict) else None
+    if signer is not None:
+        from satchel.signing import canonical_json
+
+        signer.refuse(signer.check(canonical_json(data), signature), what, signature)
+    return _build(data), signature
+
+
+def signature_status(data: bytes, signer: Signer | None) -> str:
+    """``ok``, ``unsigned``, ``bad``, ``other-key``, or ``signed`` (there is a signature, but no
+    *signer* to check it with) for a metadata file's bytes."""
+    parsed = _parse(data)
+    if not isinstance(parsed, dict):
+        return "bad"
+    if signer is None:
+        return "unsigned" if parsed.get("signature") is None else "signed"
+    return signer.check_data(parsed)
 
 
 def _parse(data: bytes | str) -> Any:
@@ -75,18 +112,29 @@ def _build(data: Any) -> ArtifactRecord:
     return record
 
 
-def artifact_row(record: ArtifactRecord) -> ArtifactRow:
-    """The index row of a record; the compact record JSON rides along so listing reads no files."""
-    text = json.dumps(_serde().converter.unstructure(record), separators=(",", ":"))
+def artifact_row(record: ArtifactRecord, signature: object = None) -> ArtifactRow:
+    """The index row of a record; the compact record JSON rides along so listing reads no files
+    (with the record's *signature*, so a reader with a key checks listings too)."""
+    data = _serde().converter.unstructure(record)
+    if signature is not None:
+        data["signature"] = signature
+    text = json.dumps(data, separators=(",", ":"))
     rel = metadata_path(record.project, record.key, record.uid)
     return (record.uid, record.project, record.key, record.iteration, record.kind,
             record.created, record.uri, rel, text)
 
 
-def record_from_row(text: str, tags: str | None) -> ArtifactRecord:
+def record_from_row(text: str, tags: str | None, signer: Signer | None = None,
+                    what: str = "an index row") -> ArtifactRecord:
     """A record from its index JSON, with the tags that point at it now; StoreError when the
-    index holds something that is not a sound record (the index file is in the store too)."""
+    index holds something that is not a sound record (the index file is in the store too), and
+    SignatureError when a *signer* is given and the row is not signed by it."""
     data = _parse(text)
+    signature = data.pop("signature", None) if isinstance(data, dict) else None
+    if signer is not None:
+        from satchel.signing import canonical_json
+
+        signer.refuse(signer.check(canonical_json(data), signature), what, signature)
     if isinstance(data, dict):
         data["tags"] = check_tags(sorted(tags.split(" ")) if tags else [], "its tags in the index")
     return _build(data)
@@ -94,30 +142,43 @@ def record_from_row(text: str, tags: str | None) -> ArtifactRecord:
 
 def scan_records(backend: Backend) -> Iterator[tuple[str, ArtifactRecord | None, str]]:
     """(metadata path, record or None, what is wrong) for every metadata file of a store."""
+    for rel, record, _signature, error in scan_signed(backend):
+        yield rel, record, error
+
+
+def scan_signed(backend: Backend) -> Iterator[tuple[str, ArtifactRecord | None, object, str]]:
+    """(metadata path, record or None, its signature or None, what is wrong) for every metadata
+    file of a store; signatures are not checked here."""
     for rel, _size, _changed in backend.scan(ARTIFACTS):
         if not rel.endswith(".json") or rel.count("/") != 3:
             continue
-        record, error = read_record(backend, rel)
+        record, signature, error = read_signed(backend, rel)
         if record is not None or error:  # neither: removed while scanning
-            yield rel, record, error
+            yield rel, record, signature, error
 
 
 def read_record(backend: Backend, rel: str) -> tuple[ArtifactRecord | None, str]:
     """(record, "") for the metadata file *rel*; (None, what is wrong) when it cannot be used;
     (None, "") when it does not exist."""
+    record, _signature, error = read_signed(backend, rel)
+    return record, error
+
+
+def read_signed(backend: Backend, rel: str) -> tuple[ArtifactRecord | None, object, str]:
+    """`read_record`, with the record's signature (unchecked; None when unsigned)."""
     try:
         data = backend.read(rel)
     except StoreError as exc:
-        return None, str(exc)
+        return None, None, str(exc)
     if data is None:
-        return None, ""
+        return None, None, ""
     try:
-        record = load_record(data)
+        record, signature = _load_signed(_parse(data), None, rel)
     except StoreError as exc:
-        return None, f"unreadable metadata: {exc}"
+        return None, None, f"unreadable metadata: {exc}"
     if rel != metadata_path(record.project, record.key, record.uid):
-        return None, f"the metadata describes {record.uri}, which belongs elsewhere"
-    return record, ""
+        return None, None, f"the metadata describes {record.uri}, which belongs elsewhere"
+    return record, signature, ""
 
 
 def check_readable(record: object) -> ArtifactRecord:

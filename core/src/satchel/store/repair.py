@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from satchel.store.maintenance import VerifyProblem
 from satchel.store.paths import REFS, parse_metadata_path, ref_dir
-from satchel.store.records import artifact_row, read_record
-from satchel.uri import is_uid
+from satchel.store.records import artifact_row, read_signed
+from satchel.store.signedrefs import ref_uid
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
@@ -45,9 +45,9 @@ def repair_announced(index: Index, backend: Backend) -> None:
             if parsed is None or parsed[2] != uid:  # not a row satchel wrote: never read its path
                 tx.settle(uid)
                 continue
-            record, error = read_record(backend, rel)
+            record, signature, error = read_signed(backend, rel)
             if record is not None:
-                tx.add_artifacts([artifact_row(record)])
+                tx.add_artifacts([artifact_row(record, signature)])
                 index_tags(tx, backend, record.project, record.key, record.iteration)
             elif error:
                 unreadable.append(f"{rel}: {error}")
@@ -68,13 +68,14 @@ def index_tags(tx: IndexWriter, backend: Backend, project: str, key: str, iterat
     """Copy the tags the refs of one key's iteration hold into the index (indexed versions only)."""
     folder = ref_dir(project, key, iteration)
     for tag in backend.listdir(folder):
-        uid = backend.read_ref(f"{folder}/{tag}")
-        if uid is not None and is_uid(uid) and tx.is_indexed(uid):
+        uid = ref_uid(backend.read_ref(f"{folder}/{tag}"))
+        if uid is not None and tx.is_indexed(uid):
             tx.set_tag(project, key, iteration, tag, uid)
 
 
 def index_problems(
-    index: Index, backend: Backend, records: Iterable[ArtifactRecord], unreadable: set[str]
+    index: Index, backend: Backend, records: Iterable[ArtifactRecord], unreadable: set[str],
+    signatures: Mapping[str, object] | None = None,
 ) -> list[VerifyProblem]:
     """What the index says that the files do not: versions missing from it or gone from the
     files, copies that differ, and tags that point elsewhere. *unreadable* metadata paths are
@@ -84,7 +85,7 @@ def index_problems(
     indexed = {str(uid): (str(uri), str(rel), str(text))
                for uid, uri, rel, text in index.query("SELECT uid, uri, path, record FROM artifacts")}
     for uid, record in sorted(on_disk.items()):
-        row = artifact_row(record)
+        row = artifact_row(record, (signatures or {}).get(uid))
         rel = row[7]
         if uid not in indexed:
             problems.append(_index_problem(record.uri, rel, f"not in the index, so listings miss it (its metadata {rel} exists)"))
@@ -98,8 +99,8 @@ def index_problems(
     for rel, _size, _changed in backend.scan(REFS):
         parts = rel.split("/")  # refs/<project>/<key>/<iteration>/<tag>
         if len(parts) == 5 and parts[3].isdigit():
-            held = backend.read_ref(rel)
-            if held is not None and is_uid(held) and held in on_disk:
+            held = ref_uid(backend.read_ref(rel))
+            if held is not None and held in on_disk:
                 on_refs[(parts[1], parts[2], int(parts[3]), parts[4])] = held
     in_index = {(str(p), str(k), int(i), str(t)): str(u) for p, k, i, t, u in
                 index.query("SELECT project, key, iteration, tag, uid FROM tags")}

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from satchel.errors import ArtifactNotFoundError, StoreError
+from satchel.errors import ArtifactNotFoundError, SignatureError, StoreError
 from satchel.names import validate_name
 from satchel.store.paths import RUNS, run_path
 from satchel.store.records import now
 
 if TYPE_CHECKING:
+    from satchel.signing import Signer
     from satchel.store.backend import Backend
     from satchel.store.index import Index, RunRow
 
@@ -24,17 +26,23 @@ _UID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
 class Runs:
     """The run half of a store: save, get (by uid or unique prefix) and list run records."""
 
-    def __init__(self, backend: Backend, index: Callable[[], Index], exists: Callable[[], bool]) -> None:
+    def __init__(self, backend: Backend, index: Callable[[], Index], exists: Callable[[], bool],
+                 signer: Signer | None = None) -> None:
         self._backend = backend
         self._index = index
         self._exists = exists
+        self._signer = signer
 
     def save(self, project: str, uid: str, data: dict[str, Any]) -> None:
         validate_name(project, "project")
         validate_name(uid, "run uid")
         if not isinstance(data, dict):
             raise StoreError(f"run {uid}: a run record is a dict, not {type(data).__name__}")
+        if self._signer is not None:
+            self._signer.require_signing(f"run {project}/{uid}")
         try:
+            if self._signer is not None:  # signed as it reads back from the file
+                data = self._signer.sign_data(json.loads(json.dumps(data)))
             text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise StoreError(f"run {uid}: the run record is not JSON-serialisable: {exc}") from exc
@@ -94,14 +102,58 @@ class Runs:
             sql += " LIMIT ?"
             params.append(limit)
         records = []
+        refused: list[str] = []
         for (text,) in self._index().query(sql, params):
             found = _parse_run(text)
             if isinstance(found, dict):  # else a planted index row: the files are the truth
-                records.append(found)
+                try:
+                    records.append(self._checked(found, "a run record in the index"))
+                except SignatureError as exc:
+                    refused.append(str(exc))
+        if refused:
+            warnings.warn(
+                f"not listed: {len(refused)} run record(s) refused by the signature check (the "
+                f"first: {refused[0]})",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         return records
 
+    def signature_statuses(self) -> list[tuple[str, str]]:
+        """(path, signature status) of every run record file (``signed`` when there is no key
+        to check a signature with); files that are not run records are left out."""
+        found: list[tuple[str, str]] = []
+        for rel, _size, _changed in self._backend.scan(RUNS):
+            parts = rel.split("/")
+            if len(parts) != 3 or not parts[2].endswith(".json"):
+                continue
+            try:
+                data = _read_run(self._backend, rel)
+            except StoreError:
+                continue
+            if data is None:
+                continue
+            if self._signer is None:
+                found.append((rel, "unsigned" if data.get("signature") is None else "signed"))
+            else:
+                found.append((rel, self._signer.check_data(data)))
+        return found
+
     def _read(self, rel: str) -> dict[str, Any] | None:
-        return _read_run(self._backend, rel)
+        found = _read_run(self._backend, rel)
+        return None if found is None else self._checked(found, f"the run record {rel} in {self._backend.url}")
+
+    def _checked(self, data: dict[str, Any], what: str) -> dict[str, Any]:
+        """*data* without its signature; SignatureError when a signer is set and did not sign it."""
+        if self._signer is not None:
+            status = self._signer.check_data(data)
+            if status != "ok":
+                name = data.get("uid")
+                if isinstance(name, str) and what.startswith("a run record"):
+                    what = f"{what} (uid {name[:80]!r})"
+                self._signer.refuse(status, what, data.get("signature"))
+        data.pop("signature", None)
+        return data
 
     def _find(self, project: str | None, prefix: str) -> list[tuple[str, str]]:
         if self._exists():

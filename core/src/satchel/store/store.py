@@ -43,8 +43,9 @@ from typing import TYPE_CHECKING, Any
 from satchel import tempdirs
 from satchel.artifacts import URI_KINDS, ArtifactRecord, FileEntry, FileSource, Producer
 from satchel.dataitem import DataItem
-from satchel.errors import ArtifactNotFoundError, IntegrityError, StoreError
+from satchel.errors import ArtifactNotFoundError, IntegrityError, SignatureError, StoreError
 from satchel.names import validate_name
+from satchel.signing import Signer, signer_from_env
 from satchel.store.backend import Backend, open_backend
 from satchel.store.checks import (
     check_iteration,
@@ -57,7 +58,14 @@ from satchel.store.checks import (
     tag_list,
 )
 from satchel.store.hashing import hash_bytes, manifest_hash
-from satchel.store.maintenance import GcReport, VerifyProblem, collect_garbage, verify_records
+from satchel.store.maintenance import (
+    GcReport,
+    SignatureReport,
+    VerifyProblem,
+    collect_garbage,
+    signature_problem,
+    verify_records,
+)
 from satchel.store.paths import (
     PROJECTS,
     REFS,
@@ -79,9 +87,12 @@ from satchel.store.records import (
     pick_file,
     record_from_row,
     scan_records,
+    scan_signed,
+    signature_status,
 )
 from satchel.store.repair import index_problems, repair_announced
 from satchel.store.runrecords import Runs, run_rows
+from satchel.store.signedrefs import check_ref, ref_uid, ref_value, split_ref
 from satchel.store.uids import new_uid
 from satchel.uri import ArtifactURI, is_uid, parse_uri
 
@@ -99,6 +110,13 @@ class Store:
     *durable* also fsyncs every file and folder written (survives power loss; costs speed).
     *index_path* overrides where the SQLite index lives. Nothing is written until something is
     stored: opening a store that does not exist yet creates nothing.
+
+    *signing* is the caller's key (see `satchel.signing`): a `Signer`, or None (the default) for
+    the one the environment configures (``SATCHEL_SIGNING_KEY``, ``SATCHEL_SIGNING_KEY_FILE``,
+    ``SATCHEL_VERIFY_KEY_FILE``), or False for none. With a key, every record, tag and run
+    record written is signed, and whatever is read must be signed by that key (SignatureError
+    naming it otherwise; listings skip it with a warning). A verify-only key (an Ed25519 public
+    key) reads but cannot write. Keys never come from the store.
     """
 
     def __init__(
@@ -107,12 +125,25 @@ class Store:
         *,
         durable: bool = False,
         index_path: str | os.PathLike[str] | None = None,
+        signing: Signer | bool | None = None,
     ) -> None:
         self._backend: Backend = open_backend(url, durable=durable)
         self.url: str = self._backend.url
         self._index_path = None if index_path is None else os.fspath(index_path)
         self._index_handle: Index | None = None
-        self._runs = Runs(self._backend, self._index, self._exists)
+        if isinstance(signing, Signer) or signing is False:
+            self.signer: Signer | None = signing or None
+        elif signing is None or signing is True:
+            self.signer = signer_from_env()
+            if signing is True and self.signer is None:
+                raise StoreError(
+                    "signing=True, but no key is configured: set SATCHEL_SIGNING_KEY, "
+                    "SATCHEL_SIGNING_KEY_FILE or SATCHEL_VERIFY_KEY_FILE, or pass a Signer"
+                )
+        else:
+            raise StoreError(f"signing must be a satchel.signing.Signer, True, False or None, not {signing!r}")
+        self._last_signatures: SignatureReport | None = None
+        self._runs = Runs(self._backend, self._index, self._exists, self.signer)
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -166,6 +197,8 @@ class Store:
         read-only too. Pass ``link=False`` for files the caller goes on editing in place.
         """
         what = f"artifact {project}/{key}"
+        if self.signer is not None:
+            self.signer.require_signing(what)
         validate_name(project, "project")
         validate_name(key, "key")
         check_kind(kind, f"cannot store {project}/{key}")
@@ -189,8 +222,8 @@ class Store:
             producer=producer, instructions=dict(instructions or {}), labels=dict(labels or {}),
             extra=dict(extra or {}), preview=preview, run=run, created=now(),
         )
-        self._commit(record, what)
-        moved = self._publish(record, tags, new=True)
+        signature = self._commit(record, what)
+        moved = self._publish(record, tags, new=True, signature=signature)
         record.tags = sorted(tag for tag, uid in moved if uid == record.uid)
         return record
 
@@ -205,9 +238,18 @@ class Store:
         uid = uri.uid
         if uid is None:
             tag = uri.effective_tag or "latest"
-            uid = self._backend.read_ref(ref_path(uri.project, uri.key, iteration, tag))
+            rel = ref_path(uri.project, uri.key, iteration, tag)
+            held = self._backend.read_ref(rel)
+            uid, signature = split_ref(held)
             if uid is None:
                 raise ArtifactNotFoundError(self._missing_tag(uri, tag, iteration))
+            if self.signer is not None:
+                self.signer.refuse(
+                    check_ref(self.signer, uri.project, uri.key, iteration, tag, held),
+                    f"the tag {tag!r} of {uri.project}/{uri.key} ({rel} in {self.url}, pointing at "
+                    f"{uid[:80]!r})",
+                    signature,
+                )
             if not is_uid(uid):
                 raise StoreError(
                     f"{uri}: the tag {tag!r} holds {uid[:80]!r}, not a version uid; point it "
@@ -340,11 +382,21 @@ class Store:
             params.append(limit)
         records: list[ArtifactRecord] = []
         unsound: list[str] = []
+        refused: list[str] = []
         for text, tags, rel in self._index().query(" ".join(sql), params):
             try:
-                records.append(record_from_row(text, tags))
+                records.append(record_from_row(text, tags, self.signer, f"{str(rel)[:200]!r}"))
+            except SignatureError as exc:
+                refused.append(str(exc))
             except StoreError as exc:
                 unsound.append(f"{str(rel)[:200]!r}: {exc}")
+        if refused:
+            warnings.warn(
+                f"not listed: {len(refused)} version(s) refused by the signature check (the first: "
+                f"{refused[0]}); run `satchel verify` to see every one",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         if unsound:
             warnings.warn(
                 f"not listed: {len(unsound)} index row(s) that are not sound records (the first, "
@@ -356,6 +408,8 @@ class Store:
 
     def set_tag(self, record: ArtifactRecord, tag: str) -> None:
         """Point *tag* at *record*'s version (an atomic replace of the tag's ref)."""
+        if self.signer is not None:
+            self.signer.require_signing(f"the tag {tag!r} of {record.uri}")
         validate_name(tag, "tag")
         if not self._backend.exists(metadata_path(record.project, record.key, record.uid)):
             raise ArtifactNotFoundError(
@@ -403,14 +457,71 @@ class Store:
         repair_announced(index, self._backend)
         problems: list[VerifyProblem] = []
         records: list[ArtifactRecord] = []
-        for rel, record, error in scan_records(self._backend):
+        signatures: dict[str, object] = {}
+        for rel, record, signature, error in scan_signed(self._backend):
             if record is None:
                 problems.append(VerifyProblem(uri=rel, file=rel, problem="metadata", actual=error))
             else:
                 records.append(record)
+                signatures[record.uid] = signature
         unreadable = {problem.file for problem in problems}
-        return (problems + verify_records(self._backend, records)
-                + index_problems(index, self._backend, records, unreadable))
+        report, refused = self._check_signatures(unreadable)
+        self._last_signatures = report
+        return (problems + refused + verify_records(self._backend, records)
+                + index_problems(index, self._backend, records, unreadable, signatures))
+
+    def signature_report(self) -> SignatureReport:
+        """Counts of signed-ok, unsigned, bad and other-key artifact records, tags and run
+        records (from the last `verify`, else checked now). Without a key nothing can be
+        checked: signed ones are counted as ``signed``."""
+        if self._last_signatures is None:
+            self._require_existing("verify")
+            self._last_signatures, _refused = self._check_signatures(set())
+        return self._last_signatures
+
+    def _check_signatures(self, unreadable: set[str]) -> tuple[SignatureReport, list[VerifyProblem]]:
+        """Check the signature of every metadata file, tag and run record; with a key, each one
+        not signed-ok by it is a problem."""
+        signer = self.signer
+        counts = {"ok": 0, "unsigned": 0, "bad": 0, "other-key": 0, "signed": 0}
+        problems: list[VerifyProblem] = []
+
+        def count(status: str, uri: str, rel: str, what: str) -> None:
+            counts[status] += 1
+            if signer is not None and status != "ok":
+                problems.append(signature_problem(uri, rel, status, what))
+
+        for rel, _size, _changed in self._backend.scan("artifacts"):
+            if not rel.endswith(".json") or rel.count("/") != 3 or rel in unreadable:
+                continue
+            data = self._backend.read(rel)
+            if data is not None:
+                try:
+                    status = signature_status(data, signer)
+                except StoreError:
+                    continue  # reported as unreadable metadata
+                count(status, rel, rel, "artifact record")
+        for rel, _size, _changed in self._backend.scan(REFS):
+            parts = rel.split("/")  # refs/<project>/<key>/<iteration>/<tag>
+            if len(parts) != 5 or not parts[3].isdigit():
+                continue
+            held = self._backend.read_ref(rel)
+            if held is None:
+                continue
+            if signer is None:
+                status = "unsigned" if split_ref(held)[1] is None else "signed"
+            else:
+                status = check_ref(signer, parts[1], parts[2], int(parts[3]), parts[4], held)
+            uri = f"store://artifacts/{parts[1]}/{parts[2]}{f'#{parts[3]}' if parts[3] != '0' else ''}:{parts[4]}"
+            count(status, uri, rel, "tag")
+        for rel, status in self._runs.signature_statuses():
+            count(status, rel, rel, "run record")
+        report = SignatureReport(
+            key_id=None if signer is None else signer.key_id, ok=counts["ok"],
+            unsigned=counts["unsigned"], bad=counts["bad"], other_key=counts["other-key"],
+            signed_unchecked=counts["signed"],
+        )
+        return report, problems
 
     def gc(self, *, dry_run: bool = False, older_than: float = 3600) -> GcReport:
         """Remove blobs no metadata refers to, and stale ``tmp/`` entries.
@@ -481,10 +592,10 @@ class Store:
         known: set[str] = set()
         batch = []
         unreadable: list[str] = []
-        for rel, record, error in scan_records(self._backend):
+        for rel, record, signature, error in scan_signed(self._backend):
             if record is not None:
                 known.add(record.uid)
-                batch.append(artifact_row(record))
+                batch.append(artifact_row(record, signature))
             else:
                 unreadable.append(f"{rel}: {error}")
             if len(batch) >= 1000:
@@ -511,7 +622,9 @@ class Store:
         if data is None:
             return None
         try:
-            record = load_record(data)
+            record = load_record(data, self.signer, f"the metadata {rel} in {self.url}")
+        except SignatureError:
+            raise
         except StoreError as exc:
             raise StoreError(f"the metadata {rel} in {self.url} cannot be read: {exc}") from exc
         if (record.project, record.key, record.uid) != (project, key, uid):
@@ -521,8 +634,9 @@ class Store:
             )
         return record
 
-    def _commit(self, record: ArtifactRecord, what: str) -> None:
-        """Write the metadata file: the commit point, a new file appearing in one step.
+    def _commit(self, record: ArtifactRecord, what: str) -> object:
+        """Write the metadata file: the commit point, a new file appearing in one step; returns
+        the signature in it (None unsigned).
 
         It is an exclusive create: a uid that is already taken (here, or by another key in the
         index) is refused, and nothing is replaced.
@@ -535,9 +649,10 @@ class Store:
             if clash is None:
                 tx.announce(record.uid, rel)
         if clash is None:
+            data, signature = dump_record(record, self.signer)
             try:
-                self._backend.write_new(rel, dump_record(record))
-                return
+                self._backend.write_new(rel, data)
+                return signature
             except BaseException as exc:
                 with contextlib.suppress(StoreError), index.write() as tx:
                     tx.settle(record.uid)
@@ -551,13 +666,21 @@ class Store:
         )
 
     def _read_ref(self, rel: str) -> str | None:
-        uid = self._backend.read_ref(rel)
-        return uid if is_uid(uid) else None
+        return ref_uid(self._backend.read_ref(rel))
 
     def _tags_of(self, record: ArtifactRecord) -> list[str]:
+        """The tags whose refs point at *record* (with a key: only those validly signed)."""
         folder = ref_dir(record.project, record.key, record.iteration)
-        return sorted(tag for tag in self._backend.listdir(folder)
-                      if self._read_ref(f"{folder}/{tag}") == record.uid)
+        found = []
+        for tag in self._backend.listdir(folder):
+            held = self._backend.read_ref(f"{folder}/{tag}")
+            if ref_uid(held) != record.uid:
+                continue
+            if self.signer is None or check_ref(
+                self.signer, record.project, record.key, record.iteration, tag, held
+            ) == "ok":
+                found.append(tag)
+        return sorted(found)
 
     def _missing_tag(self, uri: ArtifactURI, tag: str, iteration: int) -> str:
         hint = _LIST_HINT.format(uri.project)
@@ -571,7 +694,7 @@ class Store:
                 f"({have}); {hint}")
 
     def _publish(
-        self, record: ArtifactRecord, tags: Sequence[str], *, new: bool
+        self, record: ArtifactRecord, tags: Sequence[str], *, new: bool, signature: object = None
     ) -> list[tuple[str, str]]:
         """Move the refs, then record the version and its tags in the index.
 
@@ -588,7 +711,8 @@ class Store:
             for tag in tags:
                 current = self._read_ref(f"{folder}/{tag}") if forward_only else None
                 if current is None or current < record.uid:
-                    self._backend.write_ref(f"{folder}/{tag}", record.uid)
+                    self._backend.write_ref(f"{folder}/{tag}", ref_value(
+                        self.signer, record.project, record.key, record.iteration, tag, record.uid))
                     current = record.uid
                 done.append((tag, current))
             return done
@@ -596,7 +720,7 @@ class Store:
         def update(tx: IndexWriter) -> None:
             nonlocal moved
             if new:
-                tx.add_artifacts([artifact_row(record)])
+                tx.add_artifacts([artifact_row(record, signature)])
             tx.settle(record.uid)
             if moved is None:
                 moved = move_refs()
