@@ -25,8 +25,20 @@ def cmd_verify(ctx: Context) -> int:
     if ref is not None and not is_store_uri(ref):
         ref = ctx.project.get_artifact(ref).uri
     problems = store.verify(ref)
+    # Signature status of the whole store: shown when a key is configured or anything is signed,
+    # so an unsigned store reads as it always did.
+    signatures = store.signature_report() if ref is None else None
+    if signatures is not None and signatures.key_id is None and not signatures.signed_unchecked:
+        signatures = None
     if ctx.json:
-        print_json({"ok": not problems, "problems": [documented(p, PROBLEM_KEYS) for p in problems]})
+        output = {"ok": not problems, "problems": [documented(p, PROBLEM_KEYS) for p in problems]}
+        if signatures is not None:
+            output["signatures"] = {
+                "key_id": signatures.key_id, "ok": signatures.ok, "unsigned": signatures.unsigned,
+                "bad": signatures.bad, "other_key": signatures.other_key,
+                "signed_unchecked": signatures.signed_unchecked,
+            }
+        print_json(output)
         return EXIT_FAILED if problems else EXIT_OK
     if not problems:
         if ref is not None:
@@ -34,10 +46,14 @@ def cmd_verify(ctx: Context) -> int:
         else:
             print(f"ok: every artifact in {store.url}: every file matches its sha256, and the index "
                   "lists every version as its files say")
+        if signatures is not None:
+            print(str(signatures))
         return EXIT_OK
     what = ref if ref is not None else f"every artifact in {store.url}"
     for problem in problems:
         print(str(problem))
+    if signatures is not None:
+        print(str(signatures))
     print(f"{PROG}: {len(problems)} problem(s) in {what}", file=sys.stderr)
     return EXIT_FAILED
 
