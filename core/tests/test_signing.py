@@ -302,3 +302,20 @@ def test_satchel_verify_reports_signature_status(tmp_path: Path, monkeypatch: py
     assert main(["verify", "--store", str(root)]) == 1
     captured = capsys.readouterr()
     assert "the artifact record is not signed" in captured.out and "2 problem(s)" in captured.err
+
+
+def test_set_tag_signs_the_tag_it_moves(url: str) -> None:
+    writer_key, reader_key = ed25519_pair()
+    with Store(url, signing=writer_key) as writer:
+        old = log(writer, data=b"v1")
+        log(writer, data=b"v2")
+        writer.set_tag(old, "prod")
+    with Store(url, signing=reader_key) as reader:
+        got = reader.get_artifact("store://models/demo/model:prod")
+        assert (got.uid, got.tags, reader.read_bytes(got)) == (old.uid, ["prod"], b"v1")
+        held = reader._backend.read_ref(ref_path("demo", "model", 0, "prod"))
+        assert held is not None
+        # the prod tag's signature does not carry over to another tag name
+        reader._backend.write_ref(ref_path("demo", "model", 0, "latest"), held)
+        with pytest.raises(SignatureError, match="the tag 'latest'"):
+            reader.get_artifact("store://models/demo/model:latest")
