@@ -247,7 +247,7 @@ class Signer:
         elif status == "other-key":
             theirs = signature.get("key_id") if isinstance(signature, Mapping) else None
             alg = signature.get("alg") if isinstance(signature, Mapping) else None
-            reason = f"it is signed with another key ({str(alg)[:20]} key id {str(theirs)[:40]})"
+            reason = f"it is signed with another key ({str(alg)[:20]!r}, key id {str(theirs)[:40]!r})"
         else:
             reason = "its signature does not match its content: it was changed after signing"
         raise SignatureError(f"refused {what}: {reason}; this reader requires signatures by {mine}")
