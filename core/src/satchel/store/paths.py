@@ -36,7 +36,9 @@ TMP = "tmp"
 INDEX_FILE = "index.sqlite"
 
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls, DEL, and the invisible or reordering characters that make a name display as
+# another one (zero-width, bidi embeddings, overrides and isolates, the BOM).
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _DOCUMENT_PART_RE = re.compile(r"[A-Za-z0-9_][-._A-Za-z0-9]*")
 _PLAIN_NAME_RE = re.compile(r"[A-Za-z0-9_][-._A-Za-z0-9]{0,199}")
 _MAX_FILE_NAME = 1024
@@ -89,7 +91,8 @@ def check_file_names(names: list[str], what: str) -> None:
     """Refuse file names that could leave the artifact's folder or clash with each other.
 
     A name is a relative posix path: parts separated by '/', none empty, '.' or '..', no
-    backslash or control character. No name may also be a folder of another name.
+    backslash, colon, control or invisible/bidi character. No name may also be a folder of
+    another name.
     """
     seen: set[str] = set()
     folders: set[str] = set()
@@ -121,9 +124,11 @@ def _file_name_problem(name: object) -> str | None:
     if len(name) > _MAX_FILE_NAME:
         return f"it is longer than {_MAX_FILE_NAME} characters"
     if _CONTROL_RE.search(name):
-        return "it contains a control character"
+        return "it contains a control, invisible or bidi character"
     if "\\" in name:
         return "it contains a backslash"
+    if ":" in name:
+        return "it contains a colon (a drive or a stream on Windows)"
     if name.startswith("/"):
         return "it is absolute"
     if any(part in ("", ".", "..") for part in name.split("/")):
