@@ -319,3 +319,17 @@ def test_set_tag_signs_the_tag_it_moves(url: str) -> None:
         reader._backend.write_ref(ref_path("demo", "model", 0, "latest"), held)
         with pytest.raises(SignatureError, match="the tag 'latest'"):
             reader.get_artifact("store://models/demo/model:latest")
+
+
+def test_listings_with_a_key_show_only_tags_whose_refs_are_signed(url: str) -> None:
+    with Store(url, signing=Signer.hmac(HMAC_KEY)) as store:
+        old = log(store, data=b"v1")
+        new = log(store, data=b"v2")
+        store.set_tag(old, "prod")
+        assert {r.uid: r.tags for r in store.list_artifacts()} == {new.uid: ["latest"], old.uid: ["prod"]}
+        store._backend.write_ref(ref_path("demo", "model", 0, "prod"), new.uid)  # unsigned, moved
+        store.reindex()  # the index now believes the planted ref
+        assert {r.uid: r.tags for r in store.list_artifacts()} == {new.uid: ["latest"], old.uid: []}
+        assert store.list_artifacts(tag="prod") == []
+    with Store(url) as unkeyed:  # without a key, the index's tags as before
+        assert [r.uid for r in unkeyed.list_artifacts(tag="prod")] == [new.uid]

@@ -390,6 +390,11 @@ class Store:
                 refused.append(str(exc))
             except StoreError as exc:
                 unsound.append(f"{str(rel)[:200]!r}: {exc}")
+        if self.signer is not None:  # the index's tags are a cache: each one is checked at its ref
+            for record in records:
+                record.tags = [name for name in record.tags if self._tag_signed(record, name)]
+            if tag is not None:
+                records = [record for record in records if tag in record.tags]
         if refused:
             warnings.warn(
                 f"not listed: {len(refused)} version(s) refused by the signature check (the first: "
@@ -667,6 +672,13 @@ class Store:
 
     def _read_ref(self, rel: str) -> str | None:
         return ref_uid(self._backend.read_ref(rel))
+
+    def _tag_signed(self, record: ArtifactRecord, tag: str) -> bool:
+        """Whether *tag*'s ref points at *record* with a signature by this store's key."""
+        assert self.signer is not None
+        held = self._backend.read_ref(ref_path(record.project, record.key, record.iteration, tag))
+        return ref_uid(held) == record.uid and check_ref(
+            self.signer, record.project, record.key, record.iteration, tag, held) == "ok"
 
     def _tags_of(self, record: ArtifactRecord) -> list[str]:
         """The tags whose refs point at *record* (with a key: only those validly signed)."""
