@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Literal
 
 from satchel.typenames import import_dotted, resolve_if_imported
@@ -55,13 +56,20 @@ NESTED_ONLY_TYPES: tuple[str, ...] = (
 FEW_SHOT_TYPES: tuple[str, ...] = TEMPLATE_TYPES[2:4]
 
 
+_kinds: dict[type, Kind] = {}  # packed class -> its kind, for the classes whose modules are imported
+
+
 def kind_of(obj_type: type) -> Kind | None:
     """``"prompt"`` or ``"message"`` if ``obj_type`` is exactly one of the packed classes, else None."""
-    for names, kind in ((TEMPLATE_TYPES, "prompt"), (MESSAGE_TYPES, "message")):
-        for name in names:
-            if resolve_if_imported(name) is obj_type:
-                return kind  # type: ignore[return-value]
-    return None
+    if "langchain_core" not in sys.modules:
+        return None  # no LangChain object can exist yet: answered without resolving any name
+    if len(_kinds) < len(TEMPLATE_TYPES) + len(MESSAGE_TYPES):  # some modules not imported yet: look again
+        for names, kind in ((TEMPLATE_TYPES, "prompt"), (MESSAGE_TYPES, "message")):
+            for name in names:
+                found = resolve_if_imported(name)
+                if isinstance(found, type):
+                    _kinds[found] = kind  # type: ignore[assignment]
+    return _kinds.get(obj_type)
 
 
 def import_classes(names: Iterable[str]) -> list[type]:

@@ -4,6 +4,7 @@ and a refusal for every other LangChain object."""
 from __future__ import annotations
 
 import functools
+import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -174,6 +175,8 @@ class LangChainPackager(Packager):
 
 def _is_langchain_object(obj_type: type) -> bool:
     """Whether ``obj_type`` is a LangChain ``Serializable`` or ``Runnable`` (never imports LangChain)."""
+    if "langchain_core" not in sys.modules:
+        return False
     bases = (resolve_if_imported(name) for name in _LANGCHAIN_BASES)
     return any(isinstance(base, type) and issubclass(obj_type, base) for base in bases)
 
