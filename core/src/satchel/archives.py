@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import contextvars
 import gzip
 import lzma
 import math
@@ -17,7 +18,6 @@ from typing import IO, Any, Literal, NoReturn
 
 import attrs
 
-from satchel.callcontext import archive_limits
 from satchel.errors import UnsafeArchiveError
 
 __all__ = [
@@ -97,9 +97,13 @@ class ArchiveLimits:
         )
 
 
+# Set by the caller of unpack (extraction_limits), never from a store's instructions.
+_limits: contextvars.ContextVar[ArchiveLimits | None] = contextvars.ContextVar("satchel_archive_limits", default=None)
+
+
 def current_limits() -> ArchiveLimits:
     """The limits the caller set with :func:`extraction_limits`, else the defaults."""
-    return archive_limits().get() or ArchiveLimits()
+    return _limits.get() or ArchiveLimits()
 
 
 @contextlib.contextmanager
@@ -112,11 +116,11 @@ def extraction_limits(
             model_dir = project.unpack(uri)
     """
     limits = current_limits().with_overrides(max_bytes, max_ratio, max_entries)
-    token = archive_limits().set(limits)
+    token = _limits.set(limits)
     try:
         yield limits
     finally:
-        archive_limits().reset(token)
+        _limits.reset(token)
 
 
 def make_archive(source_dir: str, target: str, archive_format: str = "zip") -> str:

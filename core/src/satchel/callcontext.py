@@ -1,16 +1,12 @@
 """What one pack or unpack call carries down to the packager without passing it through every hook:
-where to stage files, which temporary paths to clear, whether the caller allows pickles, and how far
-the caller lets archives expand."""
+where to stage files, which temporary paths to clear, and whether the caller allows pickles.
+(How far archives may expand is set the same way, in :mod:`satchel.archives`.)"""
 
 from __future__ import annotations
 
 import contextvars
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from satchel.archives import ArchiveLimits
-
-__all__ = ["archive_limits", "clearing_paths", "pickle_permission", "pickling_forbidden", "staging_directory"]
+__all__ = ["clearing_paths", "pickle_permission", "pickling_forbidden", "staging_directory"]
 
 # Set by the host for the duration of one pack call; Packager.add_future_clearing_path appends here.
 _clearing_paths: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
@@ -22,10 +18,6 @@ _staging: contextvars.ContextVar[str | None] = contextvars.ContextVar("satchel_s
 _pickle_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar("satchel_pickle_allowed", default=False)
 # Set while packing for a project whose pickle policy is "forbid": the pickle packager refuses.
 _pickle_forbidden: contextvars.ContextVar[bool] = contextvars.ContextVar("satchel_pickle_forbidden", default=False)
-# Set by the caller of unpack (satchel.archives.extraction_limits), never from the store's instructions.
-_archive_limits: contextvars.ContextVar[ArchiveLimits | None] = contextvars.ContextVar(
-    "satchel_archive_limits", default=None
-)
 
 
 def clearing_paths() -> contextvars.ContextVar[list[str] | None]:
@@ -46,8 +38,3 @@ def pickle_permission() -> contextvars.ContextVar[bool]:
 def pickling_forbidden() -> contextvars.ContextVar[bool]:
     """True while packing for a project that forbids pickles."""
     return _pickle_forbidden
-
-
-def archive_limits() -> contextvars.ContextVar[ArchiveLimits | None]:
-    """The size, ratio and entry-count limits the caller set for extracting archives (None: the defaults)."""
-    return _archive_limits
