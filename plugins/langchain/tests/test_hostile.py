@@ -11,7 +11,6 @@ from typing import Any
 
 import attrs
 import pytest
-from hostile import check_hostile_instructions
 from langchain_core.messages import HumanMessage
 from langchain_core.prompts import PromptTemplate
 from lc_strategies import messages, templates
@@ -20,7 +19,7 @@ from satchel import Artifact, PluginHost, Store
 from satchel.artifacts import ArtifactRecord, Packed
 from satchel.errors import UnpackingError
 from satchel.packing import log_packed, staging
-from satchel.testing import isolated_host
+from satchel.testing import check_hostile_instructions, isolated_host
 from satchel.unpacking import unpack_record
 from satchel_langchain import LangChainPackager
 

@@ -11,13 +11,13 @@ from typing import Any
 import attrs
 import numpy as np
 import pytest
-from hostile import check_hostile_instructions
 from test_numpy import ndarrays, numpy_scalars
 
 from satchel import Artifact, PluginHost, Store
 from satchel.artifacts import ArtifactRecord, Packed
 from satchel.errors import PickleNotAllowedError, UnpackingError
 from satchel.packing import log_packed, staging
+from satchel.testing import check_hostile_instructions
 from satchel.unpacking import unpack_record
 from satchel_numpy import NumpyArrayPackager, NumpyScalarPackager
 

@@ -13,7 +13,6 @@ from typing import Any
 import attrs
 import pandas as pd
 import pytest
-from hostile import check_hostile_instructions, hostile_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pandas_strategies import frames, series
@@ -22,7 +21,7 @@ from satchel import Artifact, Store
 from satchel.artifacts import ArtifactRecord, Packed
 from satchel.errors import SatchelError, UnpackingError
 from satchel.packing import log_packed, staging
-from satchel.testing import PackagerContract, isolated_host
+from satchel.testing import PackagerContract, check_hostile_instructions, hostile_values, isolated_host
 from satchel.unpacking import unpack_record
 from satchel_pandas import DataFramePackager, FormatLossWarning, SeriesPackager
 

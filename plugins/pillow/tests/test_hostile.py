@@ -10,7 +10,6 @@ from typing import Any
 
 import attrs
 import pytest
-from hostile import check_hostile_instructions
 from PIL import Image
 from pillow_strategies import images
 
@@ -19,6 +18,7 @@ from satchel.artifacts import ArtifactRecord, Packed
 from satchel.dataitem import DataItem
 from satchel.errors import UnpackingError
 from satchel.packing import log_packed, staging
+from satchel.testing import check_hostile_instructions
 from satchel.unpacking import unpack_local, unpack_record
 from satchel_pillow import FORMATS, PillowPackager
 
