@@ -139,3 +139,14 @@ def test_fuzzed_instructions_raise_only_satchels_errors(
     store = Store(str(tmp_path / "store")) if artifact_type != "result" else Store(f"memory://numpy-{uuid.uuid4().hex}")
     check_hostile_instructions(packager, objects, artifact_type, store, str(tmp_path / "planted"), options)
     assert not (tmp_path / "planted").exists()
+
+
+def test_forbid_refuses_an_object_array_at_pack_time(tmp_path: Any) -> None:
+    import satchel
+    from satchel.errors import RunError
+
+    project = satchel.get_or_create_project("demo", store=tmp_path / "store")
+    project.set_pickle_policy("forbid")
+    with pytest.raises(RunError, match="holds Python objects.*forbids pickles"):
+        project.run(lambda: np.array([{"a": 1}, None], dtype=object), returns=["arr"])
+    assert [] == project.list_artifacts()

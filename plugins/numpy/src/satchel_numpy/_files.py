@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from satchel import PickleFallbackWarning
-from satchel.errors import PickleNotAllowedError, SatchelError, UnpackingError
+from satchel.callcontext import pickling_forbidden
+from satchel.errors import PackingError, PickleNotAllowedError, SatchelError, UnpackingError
 
 __all__ = ["FORMATS", "load_array", "pickle_refused", "save_array", "sniff_format"]
 
@@ -21,6 +22,12 @@ _ZIP_MAGIC = b"PK\x03\x04"
 def save_array(array: np.ndarray[Any, Any], path: str, fmt: str, member: str, compressed: bool) -> None:
     """Stream ``array`` into ``path``; ``np.save`` writes it chunk by chunk, never copying it whole."""
     pickled = bool(array.dtype.hasobject)
+    if pickled and pickling_forbidden().get():
+        raise PackingError(
+            f"{member!r}: an array of dtype {array.dtype} holds Python objects, which .{fmt} can only "
+            "store as a pickle, and the project's pickle policy forbids pickles; convert it to a "
+            "numeric, string or structured dtype, or change the policy"
+        )
     if pickled:
         warnings.warn(
             f"{member!r}: an array of dtype {array.dtype} holds Python objects, which .{fmt} can only "
