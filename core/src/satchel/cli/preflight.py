@@ -126,11 +126,5 @@ def _pack_options(host: PluginHost, name: str, artifact_type: str | None) -> set
     plugin = host.plugin(name)
     if not (isinstance(plugin, Packager) or (isinstance(plugin, type) and issubclass(plugin, Packager))):
         return None  # a hand-written plugin checks its own options when it packs
-    methods = plugin._pack_methods  # what each pack_<type> method declares it takes
-    if artifact_type is None:
-        chosen = list(methods.values())
-    else:
-        chosen = [methods[artifact_type]] if artifact_type in methods else []
-    if any(method.accepts_any for method in chosen):
-        return None
-    return {option for method in chosen for option in method.options}
+    options = plugin.options_for(artifact_type)
+    return None if options is None else set(options)

@@ -194,6 +194,17 @@ class Packager:
     def packing_artifact_types(self) -> list[str]:
         return sorted(self._pack_methods)
 
+    @classmethod
+    def options_for(cls, artifact_type: str | None = None) -> frozenset[str] | None:
+        """The packing options ``pack_<artifact_type>`` takes (every pack method's for None); None
+        when a method takes any option (``**kwargs``)."""
+        chosen = list(cls._pack_methods.values()) if artifact_type is None else (
+            [cls._pack_methods[artifact_type]] if artifact_type in cls._pack_methods else []
+        )
+        if any(method.accepts_any for method in chosen):
+            return None
+        return frozenset(option for method in chosen for option in method.options)
+
     @property
     def unpacking_artifact_types(self) -> list[str]:
         return sorted(self._unpack_methods)
