@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pathlib
 import tempfile
+import uuid
 from collections.abc import Iterator
 
+import fsspec
 import pytest
 
 from satchel.host import PluginHost, set_host
+from satchel.store import Store
 from satchel.testing import isolated_host, load_hypothesis_profile
 
 load_hypothesis_profile()
@@ -42,3 +45,30 @@ def user_settings(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pa
     monkeypatch.setenv("SATCHEL_CONFIG", str(path))
     monkeypatch.delenv("SATCHEL_ALLOW_PICKLE", raising=False)
     return path
+
+
+@pytest.fixture
+def local_store(tmp_path: pathlib.Path) -> Iterator[Store]:
+    """A store on local disk under tmp_path."""
+    store = Store(tmp_path / "store")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def memory_store() -> Iterator[Store]:
+    """A store on fsspec's memory filesystem, removed afterwards."""
+    name = f"satchel-test-{uuid.uuid4().hex}"
+    store = Store(f"memory://{name}")
+    yield store
+    store.close()
+    fs = fsspec.filesystem("memory")
+    if fs.exists(f"/{name}"):
+        fs.rm(f"/{name}", recursive=True)
+
+
+@pytest.fixture(params=["local", "memory"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """Each test that takes it runs on local disk and on memory://."""
+    result: Store = request.getfixturevalue(f"{request.param}_store")
+    return result

@@ -9,8 +9,6 @@ import re
 import stat
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,33 +23,6 @@ from satchel.errors import (
     StoreError,
 )
 from satchel.store import GcReport, Store, VerifyProblem, new_uid
-
-
-@pytest.fixture
-def local_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "store")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def memory_store() -> Iterator[Store]:
-    import fsspec
-
-    name = f"satchel-test-{uuid.uuid4().hex}"
-    store = Store(f"memory://{name}")
-    yield store
-    store.close()
-    fs = fsspec.filesystem("memory")
-    if fs.exists(f"/{name}"):
-        fs.rm(f"/{name}", recursive=True)
-
-
-@pytest.fixture(params=["local", "memory"])
-def store(request: pytest.FixtureRequest) -> Store:
-    fixture = "local_store" if request.param == "local" else "memory_store"
-    result: Store = request.getfixturevalue(fixture)
-    return result
 
 
 def sha(data: bytes) -> str:

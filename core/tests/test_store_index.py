@@ -3,42 +3,12 @@ the files."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 import satchel.store.repair as repair
 from satchel.artifacts import ArtifactRecord, FileSource
 from satchel.store import Store, VerifyProblem, new_uid
 from satchel.store.index import IndexWriter
-
-
-@pytest.fixture
-def local_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "store")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def memory_store() -> Iterator[Store]:
-    import fsspec
-
-    name = f"satchel-test-{uuid.uuid4().hex}"
-    store = Store(f"memory://{name}")
-    yield store
-    store.close()
-    fs = fsspec.filesystem("memory")
-    if fs.exists(f"/{name}"):
-        fs.rm(f"/{name}", recursive=True)
-
-
-@pytest.fixture(params=["local", "memory"])
-def store(request: pytest.FixtureRequest) -> Store:
-    result: Store = request.getfixturevalue(f"{request.param}_store")
-    return result
 
 
 def log_bytes(store: Store, data: bytes, key: str = "greeting") -> ArtifactRecord:

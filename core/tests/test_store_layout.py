@@ -8,7 +8,6 @@ import re
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,32 +19,6 @@ from satchel.store import Store
 needs_symlinks = pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
 
 BLOB_NAME = "c" * 62
-
-
-@pytest.fixture
-def local_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "store")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def memory_store() -> Iterator[Store]:
-    import fsspec
-
-    name = f"satchel-test-{uuid.uuid4().hex}"
-    store = Store(f"memory://{name}")
-    yield store
-    store.close()
-    fs = fsspec.filesystem("memory")
-    if fs.exists(f"/{name}"):
-        fs.rm(f"/{name}", recursive=True)
-
-
-@pytest.fixture(params=["local", "memory"])
-def store(request: pytest.FixtureRequest) -> Store:
-    result: Store = request.getfixturevalue(f"{request.param}_store")
-    return result
 
 
 @pytest.fixture
