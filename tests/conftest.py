@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-import pathlib
-import tempfile
-
-import pytest
-
-from satchel.testing import load_hypothesis_profile
+from satchel.testing import load_hypothesis_profile, temp_dir_in_tmp_path  # noqa: F401 - registers the autouse fixture
 
 load_hypothesis_profile()
 
-
-@pytest.fixture(autouse=True)
-def temp_dir_in_tmp_path(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.Path:
-    """Whatever satchel, a plugin or a test puts in the system temp directory lands under ``tmp_path``."""
-    folder = tmp_path / "system-temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
-    return folder

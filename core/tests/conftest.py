@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pathlib
-import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -12,7 +11,7 @@ import pytest
 
 from satchel.host import PluginHost, set_host
 from satchel.store import Store
-from satchel.testing import isolated_host, load_hypothesis_profile
+from satchel.testing import isolated_host, load_hypothesis_profile, temp_dir_in_tmp_path  # noqa: F401 - registers the autouse fixture
 
 load_hypothesis_profile()
 
@@ -27,15 +26,6 @@ def host() -> Iterator[PluginHost]:
     finally:
         set_host(previous)
 
-
-@pytest.fixture(autouse=True)
-def temp_dir_in_tmp_path(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.Path:
-    """Whatever satchel or a test puts in the system temp directory lands under ``tmp_path``."""
-    folder = tmp_path / "system-temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
-    return folder
 
 
 @pytest.fixture(autouse=True)

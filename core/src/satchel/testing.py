@@ -43,7 +43,16 @@ from satchel.store import Store
 from satchel.typenames import type_name
 from satchel.unpacking import unpack_record
 
-__all__ = ["EntryPointContract", "PackagerContract", "check_hostile_instructions", "hostile_values", "isolated_host", "json_values", "load_hypothesis_profile"]
+__all__ = [
+    "EntryPointContract",
+    "PackagerContract",
+    "check_hostile_instructions",
+    "hostile_values",
+    "isolated_host",
+    "json_values",
+    "load_hypothesis_profile",
+    "temp_dir_in_tmp_path",
+]
 
 PROFILE_ENV = "SATCHEL_HYPOTHESIS_PROFILE"
 
@@ -80,6 +89,20 @@ def isolated_host(*packagers: type[Packager] | tuple[str, type[Packager]], built
         host.register(packager, name=name, distribution="satchel-test-plugin", version="0.0.0")
     return host
 
+
+
+@pytest.fixture(autouse=True)
+def temp_dir_in_tmp_path(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Whatever satchel, a plugin or a test puts in the system temp directory lands under ``tmp_path``.
+
+    Import it into a suite's ``conftest.py`` (``from satchel.testing import temp_dir_in_tmp_path``)
+    and every test there writes only under its own ``tmp_path``.
+    """
+    folder = tmp_path / "system-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
+    return folder
 
 @contextmanager
 def _recorded_clearing_paths() -> Iterator[list[str]]:

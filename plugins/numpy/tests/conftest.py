@@ -3,14 +3,13 @@ the system temp directory moved under each test's tmp_path."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from satchel import PluginHost, Store
-from satchel.testing import isolated_host, load_hypothesis_profile
+from satchel.testing import isolated_host, load_hypothesis_profile, temp_dir_in_tmp_path  # noqa: F401 - registers the autouse fixture
 from satchel_numpy import NumpyArrayPackager, NumpyScalarPackager
 
 load_hypothesis_profile()
@@ -27,12 +26,3 @@ def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "store") as opened:
         yield opened
 
-
-@pytest.fixture(autouse=True)
-def temp_dir_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Whatever satchel or a test puts in the system temp directory lands under ``tmp_path``."""
-    folder = tmp_path / "system-temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
-    return folder

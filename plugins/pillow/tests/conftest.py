@@ -5,7 +5,6 @@ The system temp directory is moved under each test's tmp_path.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from satchel import Store
-from satchel.testing import isolated_host, load_hypothesis_profile
+from satchel.testing import isolated_host, load_hypothesis_profile, temp_dir_in_tmp_path  # noqa: F401 - registers the autouse fixture
 from satchel_pillow import PillowPackager
 
 load_hypothesis_profile()
@@ -37,12 +36,3 @@ def unpack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where a test copies a packed artifact's files to unpack them without a store (emptied after each use)."""
     return tmp_path_factory.mktemp("unpacked")
 
-
-@pytest.fixture(autouse=True)
-def temp_dir_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Whatever satchel or a test puts in the system temp directory lands under ``tmp_path``."""
-    folder = tmp_path / "system-temp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    monkeypatch.setenv("TMPDIR", str(folder))  # for subprocesses
-    return folder

@@ -66,31 +66,26 @@ class LocalBackend:
         with self._writing(rel):
             self._write_atomic(rel, data)
 
-    def _write_atomic(self, rel: str, data: bytes) -> None:
-        staged = self._tmp_path("write-")
+    def _stage(self, prefix: str, data: bytes) -> str:
+        """``data`` in a new file under tmp/ (flushed to disk for a durable store); its path."""
+        staged = self._tmp_path(prefix)
         try:
-            with open(staged, "xb") as handle:
-                handle.write(data)
-                if self.durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
+            _write_exclusive(staged, data, durable=self.durable)
         except BaseException:
             _unlink_quietly(staged)
             raise
-        self._move_into_place(staged, rel)
+        return staged
+
+    def _write_atomic(self, rel: str, data: bytes) -> None:
+        self._move_into_place(self._stage("write-", data), rel)
 
     def write_new(self, rel: str, data: bytes) -> None:
         with self._writing(rel):
             self._write_new(rel, data)
 
     def _write_new(self, rel: str, data: bytes) -> None:
-        staged = self._tmp_path("new-")
+        staged = self._stage("new-", data)
         try:
-            with open(staged, "xb") as handle:
-                handle.write(data)
-                if self.durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
             target = self.path(rel)
             self._make_folder(rel.rpartition("/")[0])
             try:
@@ -101,11 +96,7 @@ class LocalBackend:
             except OSError:
                 # Links refused (some network and FAT filesystems): still an exclusive create, but
                 # a reader may see the file before all of it is written (it then reads as corrupt).
-                with open(target, "xb") as handle:
-                    handle.write(data)
-                    if self.durable:
-                        handle.flush()
-                        os.fsync(handle.fileno())
+                _write_exclusive(target, data, durable=self.durable)
         finally:
             _unlink_quietly(staged)
         if self.durable:
@@ -353,6 +344,15 @@ def _mkdtemp(parent: str, prefix: str) -> str:
 def _freed(info: os.stat_result) -> int:
     """Bytes removing this entry frees: none for folders, or for files linked elsewhere too."""
     return info.st_size if stat.S_ISREG(info.st_mode) and info.st_nlink == 1 else 0
+
+
+def _write_exclusive(path: str, data: bytes, *, durable: bool) -> None:
+    """Create ``path`` (never replacing one) holding ``data``; fsync it when ``durable``."""
+    with open(path, "xb") as handle:
+        handle.write(data)
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def _unlink_quietly(path: str) -> None:

@@ -107,9 +107,4 @@ class PillowPackager(Packager):
         palette_entries: int | None = None,
     ) -> Image.Image:
         """The plotted image: equal to the packed one for modes a PNG holds, else the rendering."""
-        from satchel_pillow._codec import load_image
-
-        return load_image(
-            data_item.local(), data_item.key, format=format or "png", mode=mode, dpi=dpi,
-            palette_mode=palette_mode, palette_entries=palette_entries,
-        )
+        return self.unpack_file(data_item, format or "png", mode, dpi, palette_mode, palette_entries)
