@@ -54,7 +54,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy, strict on core."""
-    session.install("mypy>=1.10", "-e", "core[test]")
+    session.install("mypy>=1.10", "types-PyYAML", "-e", "core[test]")
     session.run("mypy", "core/src/satchel")
 
 

@@ -37,6 +37,14 @@ def user_settings(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pa
     return path
 
 
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.Path:
+    """satchel's cache (extracted code, environments) for this test alone, under tmp_path."""
+    path = tmp_path / "satchel-cache"
+    monkeypatch.setenv("SATCHEL_CACHE_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def local_store(tmp_path: pathlib.Path) -> Iterator[Store]:
     """A store on local disk under tmp_path."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = [
     "ArtifactNotFoundError",
+    "CodeError",
+    "EnvironmentBuildError",
     "IntegrityError",
     "InvalidNameError",
     "InvalidURIError",
@@ -13,6 +15,7 @@ __all__ = [
     "PickleNotAllowedError",
     "PickleRequested",
     "PluginLoadError",
+    "RequirementsError",
     "RunError",
     "SatchelError",
     "SignatureError",
@@ -90,6 +93,19 @@ class SignatureError(StoreError):
 
 class InvalidURIError(StoreError, ValueError):
     """A store:// URI is malformed or names something the store refuses."""
+
+
+class CodeError(SatchelError, ValueError):
+    """Code given to satchel (a code artifact, a handler, a function or workflow spec) is not usable
+    as asked: the message says what is there and what to pass instead."""
+
+
+class RequirementsError(CodeError):
+    """A requirement is malformed, or the environment a run would use does not satisfy it."""
+
+
+class EnvironmentBuildError(CodeError):
+    """An isolated environment for a requirement set could not be built (uv's output says why)."""
 
 
 class RunError(SatchelError):

@@ -27,7 +27,7 @@ import attrs
 
 from satchel.errors import SatchelError
 
-__all__ = ["LOCAL_SETTINGS", "Settings", "load_settings", "user_settings_path"]
+__all__ = ["CACHE_ENV", "LOCAL_SETTINGS", "Settings", "cache_dir", "load_settings", "user_settings_path"]
 
 LOCAL_SETTINGS = "satchel.toml"
 CONFIG_ENV = "SATCHEL_CONFIG"
@@ -68,6 +68,23 @@ class Settings:
     def where(self) -> str:
         """Where these settings are read from, for messages."""
         return " or ".join(self.sources) if self.sources else f"./{LOCAL_SETTINGS} or {user_settings_path()}"
+
+
+CACHE_ENV = "SATCHEL_CACHE_DIR"
+
+
+def cache_dir(*parts: str) -> str:
+    """The caller's cache folder (``SATCHEL_CACHE_DIR``, else ``$XDG_CACHE_HOME/satchel``,
+    ``~/.cache/satchel`` by default), or a folder under it; not created here.
+
+    It holds what satchel derives from verified store content (extracted code, built
+    environments): the user's own files, like their home, never the store's.
+    """
+    base = os.environ.get(CACHE_ENV)
+    if not base:
+        root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.path.join(root, "satchel")
+    return os.path.join(base, *parts)
 
 
 def user_settings_path() -> str:
