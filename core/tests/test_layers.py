@@ -17,6 +17,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel.typenames", "satchel.serde", "satchel.entrypoints", "satchel.archives",
         "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.settings", "satchel.answers", "satchel.uri",
         "satchel.signatures", "satchel.loghints", "satchel.signing",
+        "satchel.code.requirements", "satchel.code.environments",
     )),
     ("storage", ("satchel.store", "satchel.dataitem")),
     ("contract", ("satchel.hookspecs",)),
