@@ -17,16 +17,16 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel.typenames", "satchel.serde", "satchel.entrypoints", "satchel.archives",
         "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.settings", "satchel.answers", "satchel.uri",
         "satchel.signatures", "satchel.loghints", "satchel.signing",
-        "satchel.code.requirements", "satchel.code.environments",
+        "satchel.code.requirements", "satchel.code.environments", "satchel.code.sources", "satchel.code.loader",
     )),
-    ("storage", ("satchel.store", "satchel.dataitem")),
+    ("storage", ("satchel.store", "satchel.dataitem", "satchel.code.cache", "satchel.code.logcode")),
     ("contract", ("satchel.hookspecs",)),
     ("packagers", ("satchel.packagers",)),
     ("host", ("satchel.host",)),
     ("operations", ("satchel.scope", "satchel.unpacking", "satchel.packing", "satchel.inputs")),
     ("runs", ("satchel.runs",)),
-    ("projects", ("satchel.project", "satchel.testing")),
-    ("interface", ("satchel.cli", "satchel.__main__", "satchel")),
+    ("projects", ("satchel.functions", "satchel.project", "satchel.testing")),
+    ("interface", ("satchel.cli", "satchel.__main__", "satchel.code.child", "satchel.code", "satchel")),
 ]
 
 

@@ -11,7 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from satchel.errors import PluginLoadError, SatchelError, StoreError
+from satchel.code.cache import code_tree
+from satchel.code.loader import split_handler
+from satchel.code.logcode import log_code
+from satchel.code.requirements import parse_requirements, require
+from satchel.errors import CodeError, PluginLoadError, SatchelError, StoreError
+from satchel.functions import (
+    Function,
+    FunctionSpec,
+    WorkflowSpec,
+    check_code_record,
+    check_trusted,
+    confirm,
+    normalize_source,
+    resolve,
+    source_kind,
+    workflow_handler,
+)
 from satchel.host import PluginHost, get_host
 from satchel.loghints import LogHint, parse_log_hint
 from satchel.names import validate_name
@@ -24,17 +40,20 @@ from satchel.settings import Settings, load_settings
 from satchel.store import Store
 from satchel.typenames import import_dotted
 from satchel.unpacking import unpack_record
-from satchel.uri import is_store_uri
+from satchel.uri import is_store_uri, parse_uri
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
 
 __all__ = [
     "CustomPackagerSpec",
+    "Function",
+    "FunctionSpec",
     "Project",
     "ProjectConfig",
     "StoredArtifact",
     "UntrustedConfigWarning",
+    "WorkflowSpec",
     "default_store_url",
     "get_or_create_project",
     "handler",
@@ -73,6 +92,8 @@ class ProjectConfig:
     custom_packagers: list[CustomPackagerSpec] = attrs.field(factory=list)
     pickle_policy: str = "warn"
     labels: dict[str, str] = attrs.field(factory=dict)
+    functions: dict[str, FunctionSpec] = attrs.field(factory=dict)
+    workflows: dict[str, WorkflowSpec] = attrs.field(factory=dict)
 
 
 def default_store_url(directory: str | os.PathLike[str] | None = None) -> str:
@@ -259,12 +280,13 @@ class Project:
 
     def run(
         self,
-        handler: Callable[..., Any],
+        handler: Callable[..., Any] | str | None = None,
         params: Mapping[str, Any] | None = None,
         inputs: Mapping[str, Any] | None = None,
         returns: Sequence[str | Mapping[str, Any] | LogHint] | None = None,
         name: str | None = None,
         *,
+        arguments: Mapping[str, Any] | None = None,
         allow_pickle: bool | None = None,
         raise_on_failure: bool = True,
     ) -> Run:
@@ -272,9 +294,25 @@ class Project:
         params are converted to them, its return value is packed by the ``returns`` log hints, and
         the run is recorded.
 
+        ``handler`` may also name one of the project's functions; with no handler, ``name`` names
+        one of its workflows, run with ``arguments`` (as ``run_workflow``).
+
         A failing handler raises :class:`~satchel.errors.RunError` after its record, error and
         traceback are saved (``raise_on_failure=False`` returns the failed Run instead).
         """
+        if handler is None:
+            if name is None or name not in self.config.workflows:
+                raise CodeError(
+                    f"project {self.name!r}: pass a handler to run, or name= one of its workflows "
+                    f"({', '.join(sorted(self.config.workflows)) or 'none set: project.set_workflow()'})"
+                )
+            return self.run_workflow(name, arguments, allow_pickle=allow_pickle, raise_on_failure=raise_on_failure)
+        if isinstance(handler, str):
+            return self.get_function(handler).run(
+                params, inputs, returns, name, allow_pickle=allow_pickle, raise_on_failure=raise_on_failure
+            )
+        if arguments is not None:
+            raise CodeError("arguments= are a workflow's; a handler takes params= and inputs=")
         run, _returned = self._execute(handler, params, inputs, returns, name, allow_pickle, raise_on_failure)
         return run
 
@@ -322,6 +360,161 @@ class Project:
                 warnings.warn(f"{error}; it is left out of the list (satchel verify)", RuntimeWarning, stacklevel=2)
         return runs
 
+    # -- Code, functions and workflows ------------------------------------------------------------
+
+    def log_code_file(
+        self,
+        key: str,
+        local_path: str | os.PathLike[str] | None = None,
+        *,
+        body: bytes | str | None = None,
+        file_name: str | None = None,
+        target_path: str | None = None,
+        code_type: str = "function",
+        requirements: Sequence[str] | None = None,
+        language: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        tags: Sequence[str] = ("latest",),
+    ) -> StoredArtifact:
+        """Store code as a versioned ``code`` artifact, ``store://code/<project>/<key>``.
+
+        ``local_path`` is a ``.py`` file, a ``.ipynb`` notebook (its code cells become the module),
+        a ``.zip``/``.tar.gz``/``.tgz`` archive or a folder (stored as a zip); ``body`` is a small
+        file's code itself, its module named by ``file_name`` or the key. ``target_path`` (any fsspec
+        URL) also copies the code there, or, given alone, references the object already there (its
+        sha256 is checked whenever the code runs). ``requirements`` are pip requirement strings.
+        """
+        record = log_code(
+            self.store, self.name, key, local_path, body=body, file_name=file_name, target_path=target_path,
+            code_type=code_type, requirements=requirements, language=language, labels=labels, tags=tags,
+        )
+        return StoredArtifact(self, record)
+
+    def list_code(self, *, code_type: str | None = None) -> list[StoredArtifact]:
+        """The project's code artifacts (latest first), optionally only functions or workflows."""
+        found = self.list_artifacts(kind="code")
+        return [a for a in found if code_type is None or a.record.extra.get("code_type", "function") == code_type]
+
+    def set_function(
+        self,
+        func: str | os.PathLike[str],
+        name: str | None = None,
+        handler: str | None = None,
+        requirements: Sequence[str] | None = None,
+        kind: str = "job",
+    ) -> Function:
+        """Save a function of this project: ``func`` is a ``store://code/...`` URI (``handler`` is
+        then ``"<module>:<function>"``), a local ``.py`` file or an importable module (``handler``
+        the function's name). Returns the Function; ``project.get_function(name)`` finds it again."""
+        what = f"function {name!r}" if name else "set_function"
+        source = normalize_source(func, what)
+        if handler is None or not str(handler).strip():
+            raise CodeError(f"{what}: pass handler=, e.g. handler='trainer:main' (a file of the code and a function in it)")
+        handler = str(handler).strip()
+        parsed = parse_requirements(requirements, f"{what}: requirements")
+        kind_of_source = source_kind(source)
+        if kind_of_source == "store":
+            module, _function = split_handler(handler, what)
+            record = self.store.get_artifact(parse_uri(source))
+            check_code_record(record, "function", what)
+            tree = code_tree(self.store, record)
+            if module.partition(".")[0] not in tree.modules:
+                raise CodeError(
+                    f"{what}: handler {handler!r} names module {module!r}, which {record.uri} does not hold; "
+                    f"it holds: {', '.join(tree.modules)}"
+                )
+            default_name = record.key
+        else:
+            confirm(self.store.url, self.name, source)
+            default_name = os.path.splitext(os.path.basename(source))[0] if kind_of_source == "file" else source.rpartition(".")[2]
+        function_name = validate_name(name or _clean_name(default_name), "function name")
+        spec = FunctionSpec(name=function_name, source=source, handler=handler, requirements=parsed, kind=kind)
+        self._save_function(spec)
+        return Function(self, spec)
+
+    def _save_function(self, spec: FunctionSpec) -> None:
+        self.config.functions[spec.name] = spec
+        self.save_config()
+
+    def get_function(self, name: str) -> Function:
+        """A function set before (in this process or another); KeyError listing them if there is none."""
+        spec = self.config.functions.get(name)
+        if spec is None:
+            raise KeyError(f"project {self.name!r} has no function {name!r}; it has: {', '.join(sorted(self.config.functions)) or 'none (project.set_function())'}")
+        return Function(self, spec)
+
+    def list_functions(self) -> list[Function]:
+        return [Function(self, spec) for _name, spec in sorted(self.config.functions.items())]
+
+    def remove_function(self, name: str) -> None:
+        self.get_function(name)
+        del self.config.functions[name]
+        self.save_config()
+
+    def run_function(
+        self,
+        function: str | Function,
+        params: Mapping[str, Any] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        returns: Sequence[str | Mapping[str, Any] | LogHint] | None = None,
+        name: str | None = None,
+        **options: Any,
+    ) -> Run:
+        """Run one of the project's functions by name (what a workflow's steps call)."""
+        target = function if isinstance(function, Function) else self.get_function(function)
+        return target.run(params, inputs, returns, name, **options)
+
+    def set_workflow(
+        self, name: str, workflow_path: str | os.PathLike[str], handler: str | None = None,
+        arguments: Mapping[str, Any] | None = None,
+    ) -> WorkflowSpec:
+        """Save a workflow: code (a ``store://`` workflow code artifact, a file or a module) whose
+        ``handler`` (default ``workflow``) receives the project and the arguments and runs its functions."""
+        what = f"workflow {name!r}"
+        validate_name(name, "workflow name")
+        source = normalize_source(workflow_path, what)
+        handler = (handler or "workflow").strip()
+        if source_kind(source) == "store":
+            record = self.store.get_artifact(parse_uri(source))
+            check_code_record(record, "workflow", what)
+            tree = code_tree(self.store, record)
+            handler = _workflow_handler(handler, tree.modules, what)
+        else:
+            confirm(self.store.url, self.name, source)
+        spec = WorkflowSpec(name=name, source=source, handler=handler, arguments=dict(arguments or {}))
+        self.config.workflows[name] = spec
+        self.save_config()
+        return spec
+
+    def list_workflows(self) -> list[WorkflowSpec]:
+        return [spec for _name, spec in sorted(self.config.workflows.items())]
+
+    def run_workflow(
+        self, name: str, arguments: Mapping[str, Any] | None = None, *, allow_pickle: bool | None = None,
+        raise_on_failure: bool = True,
+    ) -> Run:
+        """Run a workflow on the local engine: its handler gets this project and the arguments, and
+        each run it makes is recorded as one of its steps; a failing step fails the workflow."""
+        spec = self.config.workflows.get(name)
+        if spec is None:
+            raise KeyError(f"project {self.name!r} has no workflow {name!r}; it has: {', '.join(sorted(self.config.workflows)) or 'none (project.set_workflow())'}")
+        what = f"workflow {name!r}"
+        scope = self.scope(allow_pickle)
+        check_trusted(scope.store.url, scope.project, spec.source, what)
+        resolved = resolve(scope, spec.source, spec.handler, [], "workflow", what)
+        require(resolved.requirements, what)
+        with resolved.active():
+            run, _returned = execute(
+                scope, workflow_handler(resolved, self), params={**spec.arguments, **(arguments or {})}, inputs=None,
+                returns=None, name=name, raise_on_failure=raise_on_failure, handler=spec.handler, kind="workflow",
+                code=resolved.code,
+            )
+        return run
+
+    def _confirmed_packager_names(self) -> list[dict[str, Any]]:
+        """The custom packagers this caller confirmed, for a run in another process."""
+        return [attrs.asdict(spec) for spec in self._confirmed_packagers(load_settings())]
+
     # -- Artifacts --------------------------------------------------------------------------------
 
     def get_artifact(self, ref: str) -> StoredArtifact:
@@ -341,6 +534,20 @@ class Project:
         if packed.is_result:
             return packed.value
         return StoredArtifact(self, log_packed(self.store, self.name, packed, tags=tags))
+
+
+def _clean_name(raw: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-." else "-" for c in raw.lower()).strip("-._")
+    return cleaned or "function"
+
+
+def _workflow_handler(handler: str, modules: Sequence[str], what: str) -> str:
+    """``"workflow"`` -> ``"<the one module>:workflow"``; ``"module:function"`` as it is."""
+    if ":" in handler:
+        return handler
+    if len(modules) != 1:
+        raise CodeError(f"{what}: the code holds modules {', '.join(modules)}; name the handler as '<module>:{handler}'")
+    return f"{modules[0]}:{handler}"
 
 
 class UntrustedConfigWarning(UserWarning):

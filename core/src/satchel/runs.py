@@ -3,6 +3,7 @@ converted to them, outputs packed by log hints — and record what happened."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import inspect
 import os
@@ -27,7 +28,7 @@ from satchel.signatures import check_arguments, convert_params, handler_name
 from satchel.store.uids import new_uid
 from satchel.unpacking import unpack_record
 
-__all__ = ["ResultMeta", "Run", "RunRecord", "execute", "load_run_record"]
+__all__ = ["ResultMeta", "Run", "RunRecord", "current_workflow", "execute", "load_run_record", "note_step"]
 
 
 @attrs.define(kw_only=True)
@@ -63,6 +64,16 @@ class RunRecord:
     end: str | None = None
     versions: dict[str, Any] = attrs.field(factory=dict)
     labels: dict[str, str] = attrs.field(factory=dict)
+    #: "function" for a handler's run, "workflow" for a workflow's (whose ``steps`` are runs).
+    kind: str = "function"
+    #: The code that ran when it came from a code artifact or a file: uri (exact, with uid), uid,
+    #: source (as the function names it), handler, digest.
+    code: dict[str, Any] | None = None
+    #: Where it ran: "local" (this environment) or "isolated" with the environment's key.
+    environment: dict[str, Any] | None = None
+    #: The uid of the workflow run this run is a step of.
+    workflow: str | None = None
+    steps: list[str] = attrs.field(factory=list)
 
 
 def load_run_record(data: object, what: str) -> RunRecord:
@@ -82,6 +93,23 @@ def _messages(error: BaseException) -> list[str]:
         return [text for inner in error.exceptions for text in _messages(inner)]
     notes = getattr(error, "__notes__", [])
     return [f"{type(error).__name__}: {error}" + (f" ({notes[-1]})" if notes else "")]
+
+
+#: The steps list of the workflow run in progress in this context, if any.
+_workflow: contextvars.ContextVar[tuple[str, list[str]] | None] = contextvars.ContextVar("satchel_workflow", default=None)
+
+
+def current_workflow() -> str | None:
+    """The uid of the workflow run in progress in this context, if any."""
+    parent = _workflow.get()
+    return parent[0] if parent is not None else None
+
+
+def note_step(uid: str) -> None:
+    """Record the run ``uid`` (made elsewhere, e.g. in another process) as a step of the workflow in progress."""
+    parent = _workflow.get()
+    if parent is not None and uid not in parent[1]:
+        parent[1].append(uid)
 
 
 def _now() -> str:
@@ -170,21 +198,35 @@ def execute(
     name: str | None,
     raise_on_failure: bool = True,
     not_started: BaseException | None = None,
+    uid: str | None = None,
+    handler: str | None = None,
+    kind: str = "function",
+    code: Mapping[str, Any] | None = None,
+    environment: Mapping[str, Any] | None = None,
+    workflow: str | None = None,
 ) -> tuple[Run, Any]:
     """Run ``function`` in ``scope``; returns the Run and the handler's own return value.
 
     ``not_started`` is a failure found while preparing the scope: the run is recorded as failed
-    with it, and the handler does not run.
+    with it, and the handler does not run. ``handler`` names the handler in the record (default:
+    where the function comes from); ``code`` and ``environment`` say what code ran, and where.
+    A run inside a workflow's run is recorded as one of its steps.
     """
     hints = [parse_log_hint(h) for h in (returns if returns is not None else getattr(function, "__satchel_returns__", ()))]
     # A @handler-decorated function makes each call a run; call the function inside it, once.
     function = getattr(function, "__satchel_handler__", function)
     run_name = validate_name(name or _default_name(function), "run name")
+    parent = _workflow.get()
     record = RunRecord(
-        uid=new_uid(), project=scope.project, name=run_name, handler=handler_name(function),
+        uid=uid or new_uid(), project=scope.project, name=run_name, handler=handler or handler_name(function),
         params=_jsonable_params(params or {}), inputs={k: _describe_input(v) for k, v in (inputs or {}).items()},
-        returns=[str(h) for h in hints], start=_now(),
+        returns=[str(h) for h in hints], start=_now(), kind=kind,
+        code=dict(code) if code is not None else None,
+        environment=dict(environment) if environment is not None else {"kind": "local"},
+        workflow=parent[0] if parent is not None else workflow,
     )
+    if parent is not None:
+        parent[1].append(record.uid)
     run = Run(scope, record)
     returned: Any = None
     try:
@@ -193,7 +235,12 @@ def execute(
         arguments = convert_params(function, params or {})
         arguments.update(resolve_inputs(scope, function, inputs or {}))
         check_arguments(function, arguments)
-        returned = function(**arguments)
+        token = _workflow.set((record.uid, record.steps)) if kind == "workflow" else None
+        try:
+            returned = function(**arguments)
+        finally:
+            if token is not None:
+                _workflow.reset(token)
         for hint, value in _outputs_for(hints, returned):
             for packed in pack_for(scope, value, hint):
                 producer = packed.producer

@@ -12,6 +12,12 @@ for them; it takes effect only when the caller confirms it here::
     [projects.demo]
     allow_pickle = true
     trusted_packagers = ["custom_packagers.CelsiusPackager"]
+    trusted_code = ["/home/me/work/train.py", "my_pkg.flows"]   # local sources of saved functions
+
+Functions and workflows saved in a project's config whose code is a ``store://`` code artifact run
+that artifact (whoever may write the store may write its code: sign the store to control that);
+one whose code is a local file or module runs it only when this process set it, or it is listed in
+``trusted_code``.
 
 The working directory's file wins over the user's for the keys it sets.
 """
@@ -31,7 +37,7 @@ __all__ = ["CACHE_ENV", "LOCAL_SETTINGS", "Settings", "cache_dir", "load_setting
 
 LOCAL_SETTINGS = "satchel.toml"
 CONFIG_ENV = "SATCHEL_CONFIG"
-_PROJECT_KEYS = frozenset({"allow_pickle", "trusted_packagers"})
+_PROJECT_KEYS = frozenset({"allow_pickle", "trusted_packagers", "trusted_code"})
 _TOP_KEYS = frozenset({"store", "projects"}) | _PROJECT_KEYS
 
 
@@ -41,6 +47,7 @@ class ProjectSettings:
 
     allow_pickle: bool | None = None
     trusted_packagers: frozenset[str] = frozenset()
+    trusted_code: frozenset[str] = frozenset()
 
 
 @attrs.frozen
@@ -52,6 +59,7 @@ class Settings:
     trusted_packagers: frozenset[str] = frozenset()
     projects: Mapping[str, ProjectSettings] = attrs.field(factory=dict)
     sources: tuple[str, ...] = ()
+    trusted_code: frozenset[str] = frozenset()
 
     def allows_pickle(self, project: str) -> bool:
         """Whether the caller lets ``project``'s artifacts be unpickled."""
@@ -64,6 +72,12 @@ class Settings:
         """Whether the caller lets ``project`` import the custom packager ``packager``."""
         own = self.projects.get(project)
         return packager in self.trusted_packagers or (own is not None and packager in own.trusted_packagers)
+
+    def trusts_code(self, project: str, source: str) -> bool:
+        """Whether a function or workflow of ``project`` saved in the store may run ``source`` (a
+        local file's absolute path or a module name) from the caller's machine."""
+        own = self.projects.get(project)
+        return source in self.trusted_code or (own is not None and source in own.trusted_code)
 
     def where(self) -> str:
         """Where these settings are read from, for messages."""
@@ -146,6 +160,7 @@ def load_settings(directory: str | os.PathLike[str] | None = None) -> Settings:
     store: str | None = None
     allow_pickle = False
     trusted: frozenset[str] = frozenset()
+    trusted_code: frozenset[str] = frozenset()
     projects: dict[str, ProjectSettings] = {}
     sources: list[str] = []
     for path, local in ((user_settings_path(), False), (os.path.join(base, LOCAL_SETTINGS), True)):
@@ -164,6 +179,8 @@ def load_settings(directory: str | os.PathLike[str] | None = None) -> Settings:
             allow_pickle = _flag(data["allow_pickle"], path, "allow_pickle")
         if "trusted_packagers" in data:
             trusted = trusted | _strings(data["trusted_packagers"], path, "trusted_packagers")
+        if "trusted_code" in data:
+            trusted_code = trusted_code | _strings(data["trusted_code"], path, "trusted_code")
         tables = data.get("projects", {})
         if not isinstance(tables, dict):
             raise SatchelError(f"{path}: [projects] must be a table of project names")
@@ -177,5 +194,7 @@ def load_settings(directory: str | os.PathLike[str] | None = None) -> Settings:
                 if "allow_pickle" in table else earlier.allow_pickle,
                 trusted_packagers=earlier.trusted_packagers
                 | _strings(table.get("trusted_packagers", []), path, f"projects.{name}.trusted_packagers"),
+                trusted_code=earlier.trusted_code
+                | _strings(table.get("trusted_code", []), path, f"projects.{name}.trusted_code"),
             )
-    return Settings(store, allow_pickle, trusted, projects, tuple(sources))
+    return Settings(store, allow_pickle, trusted, projects, tuple(sources), trusted_code)
