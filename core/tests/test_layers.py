@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("host", ("satchel.host",)),
     ("operations", ("satchel.scope", "satchel.unpacking", "satchel.packing", "satchel.inputs")),
     ("runs", ("satchel.runs",)),
-    ("projects", ("satchel.functions", "satchel.project", "satchel.testing")),
+    ("projects", ("satchel.functions", "satchel.project", "satchel.projectfiles", "satchel.testing")),
     ("interface", ("satchel.cli", "satchel.__main__", "satchel.code.child", "satchel.code", "satchel")),
 ]
 

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from satchel.packagers.base import Packager
     from satchel.packagers.pickle import PickleFallbackWarning
     from satchel.packing import explain, pack, pack_outputs
+    from satchel.functions import Function
     from satchel.project import Project, get_or_create_project, handler
+    from satchel.projectfiles import load_project
     from satchel.runs import Run
     from satchel.store import Store
     from satchel.uri import ArtifactURI, parse_uri
@@ -43,6 +45,7 @@ __all__ = [
     "DataItem",
     "DatasetArtifact",
     "DirArtifact",
+    "Function",
     "LogHint",
     "ModelArtifact",
     "ObjectArtifact",
@@ -66,6 +69,7 @@ __all__ = [
     "handler",
     "hookimpl",
     "hookspec",
+    "load_project",
     "pack",
     "pack_outputs",
     "parse_log_hint",
@@ -83,6 +87,7 @@ _LAZY = {
     "PackagerInfo": "satchel.answers", "PluginHost": "satchel.host", "get_host": "satchel.host",
     "Project": "satchel.project", "get_or_create_project": "satchel.project",
     "Run": "satchel.runs", "handler": "satchel.project",
+    "Function": "satchel.functions", "load_project": "satchel.projectfiles",
     "Store": "satchel.store", "ArtifactURI": "satchel.uri", "parse_uri": "satchel.uri",
     **{
         name: "satchel.artifacts"

@@ -511,6 +511,14 @@ class Project:
             )
         return run
 
+    def export(self, path: str | os.PathLike[str]) -> str:
+        """Write the project's spec (config, functions, workflows) to ``path``: a ``.zip`` embeds
+        the code of every function and workflow (references rewritten to paths inside the zip);
+        a ``.yaml``/``.yml`` keeps ``store://`` URIs as they are. Returns the path written."""
+        from satchel.projectfiles import export_project
+
+        return export_project(self, path)
+
     def _confirmed_packager_names(self) -> list[dict[str, Any]]:
         """The custom packagers this caller confirmed, for a run in another process."""
         return [attrs.asdict(spec) for spec in self._confirmed_packagers(load_settings())]
