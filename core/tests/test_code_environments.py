@@ -3,8 +3,6 @@ and satchel, nothing else of the caller's, are reused while they match, and fail
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import pathlib
@@ -12,12 +10,12 @@ import subprocess
 import sys
 import textwrap
 import time
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import pytest
+from wheels import offline_uv
 
 import satchel
 from satchel.code.environments import MARKER, Environment, ensure_environment, find_uv
@@ -47,38 +45,9 @@ ASKED = ["tinydep", "satchel", "pluggy", "attrs", "cattrs", "fsspec", "pytest", 
 SATCHEL_ITSELF = ["attrs", "cattrs", "fsspec", "pluggy", "satchel", "tinydep"]
 
 
-def _wheel(folder: pathlib.Path, version: str) -> None:
-    """``tinydep-<version>-py3-none-any.whl``: one module, ``tinydep.VALUE == version``."""
-    info = f"tinydep-{version}.dist-info"
-    files = {
-        "tinydep.py": f'VALUE = "{version}"\n',
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: tinydep\nVersion: {version}\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: satchel-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = []
-    for name, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(text.encode())}")
-    record.append(f"{info}/RECORD,,")
-    with zipfile.ZipFile(folder / f"tinydep-{version}-py3-none-any.whl", "w") as wheel:
-        for name, text in files.items():
-            wheel.writestr(name, text)
-        wheel.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
-
-
 @pytest.fixture(scope="module", autouse=True)
-def offline_uv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pathlib.Path]:
-    """uv finds tinydep 1.0 and 2.0 in a local folder only, never the network or the machine's uv config."""
-    wheels = tmp_path_factory.mktemp("wheels")
-    for version in ("1.0", "2.0"):
-        _wheel(wheels, version)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("UV_FIND_LINKS", str(wheels))
-        patch.setenv("UV_NO_INDEX", "1")
-        patch.setenv("UV_OFFLINE", "1")
-        patch.setenv("UV_NO_CONFIG", "1")
-        patch.setenv("UV_CACHE_DIR", str(tmp_path_factory.mktemp("uv-cache")))
-        patch.setenv("TMPDIR", str(tmp_path_factory.mktemp("uv-temp")))
+def offline_uv_wheels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pathlib.Path]:
+    with offline_uv(tmp_path_factory) as wheels:
         yield wheels
 
 

@@ -23,13 +23,13 @@ if TYPE_CHECKING:
         PromptArtifact,
     )
     from satchel.dataitem import DataItem
+    from satchel.functions import Function
     from satchel.hookspecs import hookimpl, hookspec
     from satchel.host import PluginHost, PluginLoadWarning, get_host
     from satchel.loghints import LogHint, format_log_hint, parse_log_hint
     from satchel.packagers.base import Packager
     from satchel.packagers.pickle import PickleFallbackWarning
     from satchel.packing import explain, pack, pack_outputs
-    from satchel.functions import Function
     from satchel.project import Project, get_or_create_project, handler
     from satchel.projectfiles import load_project
     from satchel.runs import Run

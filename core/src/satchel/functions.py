@@ -21,7 +21,7 @@ import attrs
 
 from satchel.artifacts import ArtifactRecord
 from satchel.code.cache import code_tree
-from satchel.code.loader import CodeTree, activated, find_handler, load_handler
+from satchel.code.loader import CodeTree, activated, find_handler, load_handler, split_handler
 from satchel.code.requirements import merge_requirements, parse_requirements, require
 from satchel.errors import ArtifactNotFoundError, CodeError, RunError
 from satchel.loghints import LogHint, parse_log_hint
@@ -143,11 +143,23 @@ def check_trusted(store_url: str, project: str, source: str, what: str) -> None:
 class Resolved:
     """A function ready to call: the callable, the tree to activate around it, what the run records."""
 
-    function: Callable[..., Any]
+    function: Callable[..., Any] | None
     tree: CodeTree | None
     code: dict[str, Any]
     requirements: list[str]
     record: ArtifactRecord | None = None
+
+    def load(self, what: str) -> Callable[..., Any]:
+        """The handler, imported now if it was resolved without loading."""
+        if self.function is not None:
+            return self.function
+        source, handler = self.code["source"], self.code["handler"]
+        if self.tree is not None:
+            return _load(self.tree, handler if ":" in handler or self.record is not None else f"{self.tree.modules[0]}:{handler}", what)
+        try:
+            return load_handler(f"{source}:{handler.rpartition(':')[2]}")
+        except ImportError as error:
+            raise CodeError(f"{what}: {error}") from error
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
@@ -170,15 +182,26 @@ def _store_record(scope: Scope, source: str, role: str, what: str) -> ArtifactRe
     return record
 
 
-def resolve(scope: Scope, source: str, handler: str, requirements: Sequence[str], role: str, what: str) -> Resolved:
-    """Fetch, verify and import the code ``source`` names, and find ``handler`` in it."""
+def resolve(
+    scope: Scope, source: str, handler: str, requirements: Sequence[str], role: str, what: str, *, load: bool = True
+) -> Resolved:
+    """Fetch and verify the code ``source`` names, and (with ``load``) import it and find ``handler``.
+
+    Without ``load`` nothing from the code is imported (an isolated run imports it in its own
+    environment); a store artifact's handler is still checked against the modules it holds.
+    """
     kind = source_kind(source)
     if kind == "store":
         record = _store_record(scope, source, role, what)
         tree = code_tree(scope.store, record)
         merged = merge_requirements(list(requirements), list(record.extra.get("requirements") or []))
-        with activated(tree):
-            function = find_handler(tree, handler, what)
+        module, _function = split_handler(handler, what)
+        if module.partition(".")[0] not in tree.modules:
+            raise CodeError(
+                f"{what}: handler {handler!r} names module {module!r}, which {tree.label} does not hold; "
+                f"it holds: {', '.join(tree.modules) or 'no Python modules'}"
+            )
+        function = _load(tree, handler, what) if load else None
         code = {
             "source": source, "uri": record.uri, "uid": record.uid, "handler": handler,
             "digest": tree.digest, "code_type": record.extra.get("code_type", "function"),
@@ -194,18 +217,24 @@ def resolve(scope: Scope, source: str, handler: str, requirements: Sequence[str]
         if module and module != stem:
             raise CodeError(f"{what}: handler {handler!r} names module {module!r}, but the file is {stem}.py; write {stem}:{function_name}")
         tree = CodeTree(root=os.path.dirname(source), digest=f"file:{digest}", modules=(stem,), label=f"file {source}")
-        with activated(tree):
-            function = find_handler(tree, f"{stem}:{function_name}", what)
+        function = _load(tree, f"{stem}:{function_name}", what) if load else None
         code = {"source": source, "handler": handler, "digest": f"sha256:{digest}"}
         return Resolved(function, tree, code, list(requirements))
     module, _sep, function_name = handler.rpartition(":")
     if module and module != source:
         raise CodeError(f"{what}: handler {handler!r} names module {module!r}, but the function's code is module {source!r}")
-    try:
-        function = load_handler(f"{source}:{function_name}")
-    except ImportError as error:
-        raise CodeError(f"{what}: {error}") from error
+    function = None
+    if load:
+        try:
+            function = load_handler(f"{source}:{function_name}")
+        except ImportError as error:
+            raise CodeError(f"{what}: {error}") from error
     return Resolved(function, None, {"source": source, "handler": handler}, list(requirements))
+
+
+def _load(tree: CodeTree, handler: str, what: str) -> Callable[..., Any]:
+    with activated(tree):
+        return find_handler(tree, handler, what)
 
 
 class Function:
@@ -242,11 +271,14 @@ class Function:
         self.project._save_function(self.spec)
         return self
 
-    def resolve(self, scope: Scope | None = None) -> Resolved:
-        """The code as it would run now (fetched and verified), without running it."""
+    def resolve(self, scope: Scope | None = None, *, load: bool = True) -> Resolved:
+        """The code as it would run now (fetched and verified; imported unless ``load`` is False),
+        without running it."""
         scope = scope or self.project._reading_scope()
         check_trusted(scope.store.url, scope.project, self.spec.source, f"function {self.name!r}")
-        return resolve(scope, self.spec.source, self.spec.handler, self.spec.requirements, "function", f"function {self.name!r}")
+        return resolve(
+            scope, self.spec.source, self.spec.handler, self.spec.requirements, "function", f"function {self.name!r}", load=load
+        )
 
     def run(
         self,
@@ -270,14 +302,17 @@ class Function:
         if env not in ENVIRONMENTS:
             raise CodeError(f"function {self.name!r}: env {env!r} is not one of {', '.join(ENVIRONMENTS)}")
         scope = self.project.scope(allow_pickle)
-        resolved = self.resolve(scope)
         say = announce or logger.info
         if env == "isolated":
+            resolved = self.resolve(scope, load=False)
             return self._run_isolated(scope, resolved, params, inputs, returns, name, raise_on_failure, say)
+        resolved = self.resolve(scope, load=False)
+        # Requirements are checked before anything from the code is imported.
         require(resolved.requirements, f"function {self.name!r}")
+        function = resolved.load(f"function {self.name!r}")
         with resolved.active():
             run, _returned = execute(
-                scope, resolved.function, params=params, inputs=inputs, returns=returns, name=name or self.name,
+                scope, function, params=params, inputs=inputs, returns=returns, name=name or self.name,
                 raise_on_failure=raise_on_failure, handler=self.spec.handler, code=resolved.code,
                 environment={"kind": "local", "requirements": resolved.requirements},
             )
@@ -343,7 +378,7 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def workflow_handler(resolved: Resolved, project: Project) -> Callable[..., Any]:
+def workflow_handler(resolved: Resolved, project: Project, what: str) -> Callable[..., Any]:
     """The workflow's function with the project given as its first argument."""
-    return functools.partial(resolved.function, project)
+    return functools.partial(resolved.load(what), project)
 

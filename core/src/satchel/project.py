@@ -501,11 +501,12 @@ class Project:
         what = f"workflow {name!r}"
         scope = self.scope(allow_pickle)
         check_trusted(scope.store.url, scope.project, spec.source, what)
-        resolved = resolve(scope, spec.source, spec.handler, [], "workflow", what)
+        resolved = resolve(scope, spec.source, spec.handler, [], "workflow", what, load=False)
         require(resolved.requirements, what)
+        handler = workflow_handler(resolved, self, what)
         with resolved.active():
             run, _returned = execute(
-                scope, workflow_handler(resolved, self), params={**spec.arguments, **(arguments or {})}, inputs=None,
+                scope, handler, params={**spec.arguments, **(arguments or {})}, inputs=None,
                 returns=None, name=name, raise_on_failure=raise_on_failure, handler=spec.handler, kind="workflow",
                 code=resolved.code,
             )

@@ -33,10 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     confirm(project.store.url, project.name, spec.source)
     function = Function(project, spec)
     scope = project.scope(bool(request.get("allow_pickle")))
-    resolved = resolve(scope, spec.source, spec.handler, spec.requirements, "function", f"function {spec.name!r}")
+    what = f"function {spec.name!r}"
+    resolved = resolve(scope, spec.source, spec.handler, spec.requirements, "function", what, load=False)
+    handler = resolved.load(what)
     with resolved.active():
         run, _returned = execute(
-            scope, resolved.function, params=request.get("params") or {}, inputs=request.get("inputs") or {},
+            scope, handler, params=request.get("params") or {}, inputs=request.get("inputs") or {},
             returns=request.get("returns"), name=request.get("name") or function.name, raise_on_failure=False,
             uid=request["uid"], handler=spec.handler, code=resolved.code, environment=request.get("environment"),
             workflow=request.get("workflow"),
