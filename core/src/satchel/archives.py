@@ -268,15 +268,32 @@ def _make_folder(target_dir: str, name: str, label: str) -> str:
     return destination
 
 
+class _Folders:
+    """The folders one extraction has made and checked to lie inside its target: each is made and
+    resolved once, however many members it holds (nothing extracted is a link, so it stays so)."""
+
+    def __init__(self, target_dir: str, label: str) -> None:
+        self.target_dir = target_dir
+        self.root = os.path.realpath(target_dir)
+        self.label = label
+        self._checked: set[str] = set()
+
+    def ensure(self, folder: str, name: str) -> None:
+        """Make ``folder`` (relative, posix) and check it is inside; ``name`` is the member, for errors."""
+        if folder in self._checked:
+            return
+        if folder:
+            _make_folder(self.target_dir, folder, self.label)
+        _inside(self.root, os.path.join(self.target_dir, *folder.split("/"), "member"), self.label, name)
+        self._checked.add(folder)
+
+
 def _write_member(
-    target_dir: str, name: str, mode: int, read: Callable[[int], bytes], budget: _Budget, written: int, label: str,
+    folders: _Folders, name: str, mode: int, read: Callable[[int], bytes], budget: _Budget, written: int, label: str,
 ) -> int:
     """Stream one member into a new file (never replacing one); returns the bytes written so far in all."""
-    folder = os.path.dirname(name)
-    if folder:
-        _make_folder(target_dir, folder, label)
-    destination = os.path.join(target_dir, *name.split("/"))
-    _inside(os.path.realpath(target_dir), destination, label, name)
+    folders.ensure(os.path.dirname(name), name)
+    destination = os.path.join(folders.target_dir, *name.split("/"))
     try:
         sink = open(destination, "xb")  # noqa: SIM115 - closed below; "x" never follows or replaces
     except (FileExistsError, IsADirectoryError) as error:
@@ -333,6 +350,7 @@ def _extract_zip(archive_path: str, target_dir: str, budget: _Budget, label: str
         _check_layout(entries, label)
         budget.check_bytes(declared)
         written = 0
+        folders = _Folders(target_dir, label)
         for info, (name, is_dir) in zip(infos, entries, strict=True):
             if not name:
                 continue
@@ -343,7 +361,7 @@ def _extract_zip(archive_path: str, target_dir: str, budget: _Budget, label: str
                 source = archive.open(info)
             with source:
                 written = _write_member(
-                    target_dir, name, info.external_attr >> 16 & 0o7777, _reader(source, label, "zip"),
+                    folders, name, info.external_attr >> 16 & 0o7777, _reader(source, label, "zip"),
                     budget, written, label,
                 )
 
@@ -440,6 +458,7 @@ def _extract_tar(archive_path: str, archive_format: str | None, target_dir: str,
                 entries.append((name, member.isdir()))
             _check_layout(entries, label)
             written = 0
+            folders = _Folders(target_dir, label)
             for member, (name, is_dir) in zip(members, entries, strict=True):
                 if not name:
                     continue
@@ -453,7 +472,7 @@ def _extract_tar(archive_path: str, archive_format: str | None, target_dir: str,
                 with source:
                     before = written
                     written = _write_member(
-                        target_dir, name, member.mode, _reader(source, label, compression), budget, written, label,
+                        folders, name, member.mode, _reader(source, label, compression), budget, written, label,
                     )
                 if written - before != member.size:
                     raise UnsafeArchiveError(

@@ -3,22 +3,22 @@
 Resolution fetches the artifact's files through the store (every byte checked against its
 recorded digest) — or, for an artifact that references an object elsewhere (``target_path``),
 reads that object and checks it against the sha256 recorded when it was logged — extracts an
-archive with :func:`satchel.archives.safe_extract`'s checks, compiles the modules (hash-checked
-``.pyc``), makes the tree read-only and moves it into ``<cache>/code/<digest>/`` in one rename.
-Nothing is imported from it before all of that succeeded.
+archive with :func:`satchel.archives.safe_extract`'s checks, makes the tree read-only and moves
+it into ``<cache>/code/<digest>/`` in one rename. Nothing is imported from it before all of that
+succeeded. (No ``.pyc`` is written into the read-only tree: each process compiles what it imports,
+as for a fresh checkout.)
 
-The cache is the caller's own (``satchel.settings.cache_dir``), like their home folder; each
-process checks a tree's files against the digests written beside them on first use, so a file
-edited there by accident is noticed and the tree is made again.
+The cache is the caller's own (``satchel.settings.cache_dir``), like their home folder: it is not
+store content, and whoever can write it can already run code as the caller. Each process checks a
+tree against the list of its files (names, sizes, modification times) written beside them on first
+use, so a file edited, added or removed there by accident is noticed and the tree is made again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import py_compile
 import secrets
 import shutil
 import stat
@@ -27,6 +27,7 @@ from typing import Any
 
 import fsspec
 
+from satchel import tempdirs
 from satchel.archives import safe_extract
 from satchel.artifacts import ArtifactRecord
 from satchel.code.loader import CodeTree
@@ -128,10 +129,8 @@ def _reuse(folder: str, digest: str, label: str) -> CodeTree | None:
         if manifest["digest"] != digest:
             raise ValueError("digest differs")
         if folder not in _checked:
-            for rel, expected in manifest["files"].items():
-                with open(os.path.join(folder, *rel.split("/")), "rb") as handle:
-                    if hashlib.sha256(handle.read()).hexdigest() != expected:
-                        raise ValueError(f"{rel} changed")
+            if _listing(folder) != manifest["files"]:
+                raise ValueError("the files changed")
             _checked.add(folder)
         return tree
     except (OSError, ValueError, KeyError, TypeError):
@@ -142,13 +141,14 @@ def _reuse(folder: str, digest: str, label: str) -> CodeTree | None:
 
 
 def _fetch_stored(store: Store, record: ArtifactRecord, scratch: str, label: str) -> None:
-    download = os.path.join(scratch, "download")
-    os.makedirs(download)
-    (entry,) = record.files if len(record.files) == 1 else (None,)
-    if entry is None:
+    if len(record.files) != 1:
         raise CodeError(f"{label} holds {len(record.files)} files; a code artifact holds one source file or one archive")
-    (written,) = store.export(record, download + os.sep)
-    _place(written, entry.name, scratch, label)
+    # Verified as it is linked (local stores) or downloaded out of the store.
+    item = store.data_item(record)
+    try:
+        _place(item.local(), record.files[0].name, scratch, label, move=False)
+    finally:
+        tempdirs.forget(item.local_dir())
 
 
 def _unpack(data: bytes, name: str, scratch: str, label: str) -> None:
@@ -157,10 +157,11 @@ def _unpack(data: bytes, name: str, scratch: str, label: str) -> None:
     path = os.path.join(download, "source")
     with open(path, "wb") as handle:
         handle.write(data)
-    _place(path, name, scratch, label)
+    _place(path, name, scratch, label, move=True)
+    shutil.rmtree(download, ignore_errors=True)
 
 
-def _place(path: str, name: str, scratch: str, label: str) -> None:
+def _place(path: str, name: str, scratch: str, label: str, *, move: bool) -> None:
     tree = os.path.join(scratch, "tree")
     if archive_suffix(name):
         try:
@@ -171,8 +172,11 @@ def _place(path: str, name: str, scratch: str, label: str) -> None:
         if "/" in name or name.startswith("."):
             raise CodeError(f"{label}: file name {name!r} is not a plain file name")
         os.makedirs(tree)
-        os.replace(path, os.path.join(tree, name))
-    shutil.rmtree(os.path.join(scratch, "download"), ignore_errors=True)
+        target = os.path.join(tree, name)
+        if move:
+            os.replace(path, target)
+        else:
+            shutil.copyfile(path, target)  # the verified link shares the blob's inode: copy it out
 
 
 def _finish(scratch: str, folder: str, digest: str, label: str) -> CodeTree:
@@ -182,18 +186,7 @@ def _finish(scratch: str, folder: str, digest: str, label: str) -> CodeTree:
     if not modules:
         raise CodeError(f"{label} holds no Python module at its top; log the .py files themselves or an archive of them")
     check_module_names(modules, label)
-    files: dict[str, str] = {}
-    for current, _dirs, names in os.walk(tree):
-        for entry in names:
-            full = os.path.join(current, entry)
-            if entry.endswith(".py"):
-                with contextlib.suppress(py_compile.PyCompileError, OSError, ValueError):
-                    py_compile.compile(full, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
-    for current, _dirs, names in os.walk(tree):
-        for entry in names:
-            full = os.path.join(current, entry)
-            with open(full, "rb") as handle:
-                files[os.path.relpath(full, tree).replace(os.sep, "/")] = hashlib.sha256(handle.read()).hexdigest()
+    files = _listing(tree)
     relative_root = os.path.relpath(root, tree).replace(os.sep, "/")
     manifest: dict[str, Any] = {
         "digest": digest, "label": label, "modules": modules, "files": files,
@@ -211,6 +204,19 @@ def _finish(scratch: str, folder: str, digest: str, label: str) -> CodeTree:
     _checked.add(folder)
     final_root = os.path.join(folder, *manifest["root"].split("/")) if manifest["root"] else folder
     return CodeTree(root=final_root, digest=digest, modules=tuple(modules), label=label)
+
+
+def _listing(tree: str) -> dict[str, list[int]]:
+    """Every file under ``tree`` but the manifest: relative name -> [size, modification time in ns]."""
+    found: dict[str, list[int]] = {}
+    for current, _dirs, names in os.walk(tree):
+        for entry in names:
+            full = os.path.join(current, entry)
+            rel = os.path.relpath(full, tree).replace(os.sep, "/")
+            if rel != MANIFEST:
+                info = os.lstat(full)
+                found[rel] = [info.st_size, info.st_mtime_ns]
+    return found
 
 
 def _read_only(tree: str) -> None:
