@@ -41,6 +41,7 @@ __all__ = ["MANIFEST", "code_digest", "code_tree", "read_target", "remove_tree"]
 
 MANIFEST = ".satchel-code.json"
 _checked: set[str] = set()  # trees this process has checked against their manifest
+_trees: dict[str, CodeTree] = {}  # ... and what they hold, so a later run reads nothing again
 _lock = threading.Lock()
 
 
@@ -117,6 +118,9 @@ def read_target(record: ArtifactRecord) -> tuple[bytes, str]:
 
 def _reuse(folder: str, digest: str, label: str) -> CodeTree | None:
     path = os.path.join(folder, MANIFEST)
+    known = _trees.get(folder)
+    if known is not None and folder in _checked and known.label == label and os.path.isfile(path):
+        return known
     if not os.path.isfile(path):
         return None
     try:
@@ -132,6 +136,7 @@ def _reuse(folder: str, digest: str, label: str) -> CodeTree | None:
             if _listing(folder) != manifest["files"]:
                 raise ValueError("the files changed")
             _checked.add(folder)
+        _trees[folder] = tree
         return tree
     except (OSError, ValueError, KeyError, TypeError):
         # Not as this process would have made it: make it again.
