@@ -159,6 +159,25 @@ def test_a_local_file_function_becomes_a_code_artifact_in_the_zip(tmp_path: path
     assert {"result": 101} == function.run(params={"x": 1}, returns=["result"]).results
 
 
+def test_code_referenced_elsewhere_is_embedded_and_checked(tmp_path: pathlib.Path) -> None:
+    elsewhere = tmp_path / "bucket" / "ref.py"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("def main(p1: int = 1):\n    return p1 * 3\n")
+    project = get_or_create_project("demo", Store(tmp_path / "a"))
+    project.log_code_file("ref", target_path=str(elsewhere))
+    project.set_function("store://code/demo/ref", name="ref", handler="ref:main")
+
+    written = project.export(tmp_path / "demo.zip")
+    elsewhere.write_text("def main(p1: int = 1):\n    return 'changed'\n")
+    loaded = satchel.load_project(written, tmp_path / "b")
+
+    assert "code/ref/ref.py" in zipfile.ZipFile(written).namelist()
+    assert {"result": 6} == loaded.get_function("ref").run(params={"p1": 2}, returns=["result"]).results
+    with pytest.raises(CodeError, match=r"nothing was written:\n  - .*changed after it was logged"):
+        project.export(tmp_path / "again.zip")
+    assert not (tmp_path / "again.zip").exists()
+
+
 def test_a_module_function_is_kept_as_its_module_name(tmp_path: pathlib.Path) -> None:
     project = get_or_create_project("demo", Store(tmp_path / "a"))
     project.set_function("json", name="dumper", handler="dumps")

@@ -266,18 +266,24 @@ class _Embedder:
     def _local_file(self, source: str, role: str, name: str, what: str) -> str:
         if not os.path.isfile(source):
             raise CodeError(f"{what}: its code {source!r} no longer exists; set the function again with its file")
+        if not _is_plain(os.path.basename(source)):
+            raise CodeError(f"{what}: its file name {os.path.basename(source)!r} cannot go in a zip; rename the file")
         key = name
         used = {e.key for e in self.entries} | {k for _p, k, _u in self.by_version}
         counter = 1
         while key in used:
             counter += 1
             key = f"{name}-file" if counter == 2 else f"{name}-file-{counter}"
+        # A copy, so the zip holds the bytes hashed here even if the file is being edited.
+        copy = os.path.join(self.scratch, str(len(self.files)), os.path.basename(source))
+        os.makedirs(os.path.dirname(copy))
+        shutil.copyfile(source, copy)
         entry = CodeEntry(
-            path=self._path(key, os.path.basename(source)), key=key, code_type=role, sha256=_sha256(source),
+            path=self._path(key, os.path.basename(source)), key=key, code_type=role, sha256=_sha256(copy),
             file=source, tags=["latest"],
         )
         self.entries.append(entry)
-        self.files[entry.path] = source
+        self.files[entry.path] = copy
         return entry.path
 
     def _path(self, key: str, file_name: str) -> str:
@@ -626,6 +632,12 @@ def _check_values(spec: ProjectFile, label: str) -> None:
                     raise CodeError(f"{where}: the handler is empty; name it as '<module>:<function>'")
                 if not entry.source.strip():
                     raise CodeError(f"{where}: the source is empty")
+                for field_name, value in (("source", entry.source), ("exported_from", entry.exported_from)):
+                    if value is not None and is_store_uri(value):
+                        try:
+                            parse_uri(value)
+                        except SatchelError as error:
+                            raise CodeError(f"{where}.{field_name}: {error}") from error
         for name, function in spec.functions.items():
             parse_requirements(function.requirements, f"functions.{name}.requirements")
             if not function.kind.strip():
