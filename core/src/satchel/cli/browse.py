@@ -67,12 +67,22 @@ def _show_run(ctx: Context) -> int:
         print_json(documented(record, RUN_KEYS))
         return EXIT_OK
     fields: list[tuple[str, object]] = [
-        ("uid", record.uid), ("name", record.name), ("project", record.project), ("handler", record.handler),
-        ("status", record.status), ("start", short_time(record.start)), ("end", short_time(record.end)),
+        ("uid", record.uid), ("name", record.name), ("project", record.project), ("kind", record.kind),
+        ("handler", record.handler), ("status", record.status), ("start", short_time(record.start)),
+        ("end", short_time(record.end)),
     ]
     if record.returns:
         fields.append(("returns", ", ".join(record.returns)))
     print_fields(fields)
+    if record.code:
+        print_mapping("code", _code_fields(record.code))
+    if record.environment:
+        print(f"environment: {printable(_environment_text(record.environment))}")
+    if record.workflow:
+        print(f"step of workflow: {printable(_run_text(ctx, record.workflow))}")
+    if record.steps:
+        print("steps:")
+        print_table(["  uid", "name", "status"], (_step_row(ctx, uid) for uid in record.steps))
     print_mapping("params", {k: summarize(v) for k, v in record.params.items()})
     print_mapping("inputs", {k: _input_text(v) for k, v in record.inputs.items()})
     print_mapping("results", result_texts(record))
@@ -87,6 +97,46 @@ def _show_run(ctx: Context) -> int:
         for line in record.traceback.rstrip().splitlines():
             print(f"  {printable(line)}")
     return EXIT_OK
+
+
+#: The fields of a run's code that say what ran, first; the others follow as recorded.
+_CODE_ORDER = ("uri", "handler", "digest", "source", "code_type")
+
+
+def _code_fields(code: dict[str, Any]) -> dict[str, str]:
+    ordered = [key for key in _CODE_ORDER if key in code] + [key for key in code if key not in _CODE_ORDER and key != "uid"]
+    return {key: code[key] if isinstance(code[key], str) else summarize(code[key]) for key in ordered}
+
+
+def _environment_text(environment: dict[str, Any]) -> str:
+    """``local``, or ``isolated <key>``, with the requirements it was checked or built for."""
+    text = str(environment.get("kind", "?"))
+    if environment.get("key"):
+        text += f" {environment['key']}"
+    if environment.get("path"):
+        text += f" at {environment['path']}"
+    requirements = environment.get("requirements")
+    if isinstance(requirements, list) and requirements:
+        text += f"; requirements: {', '.join(str(r) for r in requirements)}"
+    return text
+
+
+def _run_text(ctx: Context, uid: str) -> str:
+    """``<uid> (<name>, <status>)``, or the uid alone when that run's record cannot be read."""
+    try:
+        record = ctx.project.get_run(uid).record
+    except (StoreError, ValueError):  # a missing record, or a uid the store refuses
+        return uid
+    return f"{uid} ({record.name}, {record.status})"
+
+
+def _step_row(ctx: Context, uid: str) -> list[object]:
+    """A step's uid, name and status; ``missing`` when its record cannot be read."""
+    try:
+        step = ctx.project.get_run(uid).record
+    except (StoreError, ValueError):
+        return [f"  {uid}", None, "missing"]
+    return [f"  {uid}", step.name, step.status]
 
 
 def _input_text(value: Any) -> str:
