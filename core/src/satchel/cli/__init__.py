@@ -46,12 +46,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("satchel.cli.maintenance", "cmd_verify"),
     "gc": ("satchel.cli.maintenance", "cmd_gc"),
     "reindex": ("satchel.cli.maintenance", "cmd_reindex"),
+    "code": ("satchel.cli.code", "cmd_code"),
+    "functions": ("satchel.cli.code", "cmd_functions"),
+    "workflows": ("satchel.cli.code", "cmd_workflows"),
+    "workflow": ("satchel.cli.code", "cmd_workflows"),
+    "project": ("satchel.cli.code", "cmd_project"),
 }
 
 _RUN_KEYS = (
     "uid, name, project, handler, status, start, end, params, inputs, returns, results, "
-    "outputs (key -> store:// URI), error, traceback, versions, labels"
+    "outputs (key -> store:// URI), error, traceback, versions, labels, kind (function or workflow), "
+    "code (the code that ran: uri with uid, source, handler, digest, code_type; or null), "
+    "environment (kind: local or isolated, key, requirements), workflow (the uid of the workflow "
+    "run this is a step of, or null), steps (a workflow's step run uids)"
 )
+_CODE_KEYS = (
+    "uri, key, project, uid, kind, code_type (function or workflow), language, layout (file or archive), "
+    "modules, requirements, target (url, sha256, size, name, copy; or null), size, digest, tags, created"
+)
+_FUNCTION_KEYS = "name, source, handler, requirements, kind"
+_WORKFLOW_KEYS = "name, source, handler, arguments"
 _ARTIFACT_KEYS = (
     "uri, key, project, uid, kind, iteration, tags, size, created, producer (plugin, "
     "distribution, version, format_version; or null), run, format, artifact_type, object_type"
@@ -76,6 +90,19 @@ JSON_KEYS: dict[str, str] = {
     "verify": "an object: ok, problems (a list of: uri, file, problem, expected, actual)",
     "gc": "an object: dry_run, blobs_removed, blob_bytes_removed, blobs_kept, tmp_removed, tmp_bytes_removed, bytes_removed",
     "reindex": "an object: artifacts (the number of versions indexed)",
+    "code log": f"an object: {_CODE_KEYS}, notebook (file, code_cells, dropped_lines, dropped; or null)",
+    "code list": f"a list of objects: {_CODE_KEYS}",
+    "code show": (
+        f"an object: {_CODE_KEYS}, labels, files (name, sha256, size), notebook (file, code_cells, "
+        "dropped_lines, dropped; or null), source (the text of one small .py file, else null)"
+    ),
+    "functions": f"a list of objects: {_FUNCTION_KEYS}",
+    "functions set": f"an object: {_FUNCTION_KEYS}",
+    "workflows": f"a list of objects: {_WORKFLOW_KEYS}",
+    "workflows set": f"an object: {_WORKFLOW_KEYS}",
+    "workflow run": f"an object: run (an object: {_RUN_KEYS}), steps (a list of: uid, name, status, error)",
+    "project export": "an object: path (the file written)",
+    "project import": "an object: project, store, functions (names), workflows (names)",
 }
 
 _DESCRIPTION = "Run functions whose results become stored, versioned, verifiable artifacts."
@@ -87,6 +114,11 @@ examples:
   satchel artifacts show gradient   an artifact by key (latest) or by store:// URI
   satchel plugins                   what is installed, and what packs what
   satchel explain images.py:generate
+  satchel code log my_pkg my_pkg.zip                    code as a versioned artifact
+  satchel run store://code/default/my_pkg --handler trainer:main -p p1=5 --returns out
+  satchel functions set store://code/default/my_pkg --handler trainer:main --name trainer
+  satchel run trainer -p p1=5 --returns out             a saved function, by name
+  satchel workflow run main -a p1=3
 
 the store: --store, else $SATCHEL_STORE, else `store = ...` in ./satchel.toml, else ./.satchel
 """
@@ -125,13 +157,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"satchel {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
         return commands.add_parser(
             name, help=help_text, description=help_text, parents=[common], epilog=_json_epilog(name),
+            aliases=list(aliases),
         )
 
     run = command("run", "run a handler and store what it returns")
-    run.add_argument("target", metavar="TARGET", help="the handler: FILE.py:FUNCTION or package.module:FUNCTION")
+    run.add_argument(
+        "target", metavar="TARGET",
+        help="the handler: FILE.py:FUNCTION, package.module:FUNCTION, the NAME of a saved function "
+        "(`satchel functions`), or a store://code/... URI (with --handler)",
+    )
+    run.add_argument(
+        "--handler", metavar="MODULE:FUNCTION",
+        help="with a store://code/... TARGET: the function to run, in a module of the code (e.g. trainer:main)",
+    )
+    run.add_argument(
+        "--env", choices=("local", "isolated"),
+        help="for a saved function or store://code/... TARGET: run here (local, the default) or in a "
+        "virtual environment built for the code's requirements (isolated)",
+    )
     run.add_argument(
         "-p", "--param", dest="params", action="append", default=[], metavar="KEY=VALUE",
         help="a parameter; VALUE is read as a Python literal (3, 0.5, [1, 2], 'x', None), else as text",
@@ -205,7 +251,81 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("reindex", "rebuild the listing index from the store's files")
+    _code_commands(command, common)
     return parser
+
+
+def _code_commands(command: Callable[..., argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    """``code``, ``functions``, ``workflows`` (also ``workflow``) and ``project``."""
+
+    def sub(parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, json_name: str, help_text: str) -> argparse.ArgumentParser:
+        return parent.add_parser(name, help=help_text, description=help_text, parents=[common], epilog=_json_epilog(json_name))
+
+    def requirement_option(parser: argparse.ArgumentParser, what: str) -> None:
+        parser.add_argument(
+            "--requirement", dest="requirements", action="append", default=[], metavar="REQ",
+            help=f"a pip requirement of {what}, e.g. 'pandas>=2.0' (repeat for more)",
+        )
+
+    code = command("code", "log code as a versioned artifact, list code artifacts, show one")
+    code_sub = code.add_subparsers(dest="code_command", metavar="{log,list,show}", required=True)
+    log = sub(code_sub, "log", "code log", "store a .py file, notebook, archive or folder as a code artifact")
+    log.add_argument("key", metavar="KEY", help="the artifact's key: store://code/<project>/KEY")
+    log.add_argument(
+        "path", metavar="PATH", nargs="?",
+        help="a .py file, .ipynb notebook, .zip/.tar.gz archive or folder; with --body-file, a file whose "
+        "text is the code ('-': read it from stdin, the module named after KEY)",
+    )
+    log.add_argument("--body-file", action="store_true", help="store PATH's text as one module named after PATH's file name")
+    log.add_argument("--type", dest="code_type", choices=("function", "workflow"), default="function", help="what the code is for (default: function)")
+    requirement_option(log, "the code")
+    log.add_argument(
+        "--target-path", metavar="URL",
+        help="also copy the code there (any fsspec URL); without PATH, reference the object already there",
+    )
+    log.add_argument("--language", metavar="L", help="the code's language (default: from PATH's suffix)")
+    log.add_argument("--label", dest="labels", action="append", default=[], metavar="KEY=VALUE", help="a label (repeat for more)")
+    log.add_argument("--tag", dest="tags", action="append", default=[], metavar="TAG", help="tag this version TAG as well as latest (repeat for more)")
+    listing = sub(code_sub, "list", "code list", "the project's code artifacts, newest first")
+    listing.add_argument("--type", dest="code_type", choices=("function", "workflow"), help="only code of this type")
+    show = sub(code_sub, "show", "code show", "one code artifact: modules, requirements, digest, and the source of a small .py file")
+    show.add_argument("ref", metavar="URI", help="a store://code/... URI, or a key of the project (its latest version)")
+
+    functions = command("functions", "list the project's saved functions; `functions set` saves one")
+    functions_sub = functions.add_subparsers(dest="functions_command", metavar="{set}")
+    set_function = sub(functions_sub, "set", "functions set", "save a function of the project (run it with `satchel run NAME`)")
+    set_function.add_argument(
+        "source", metavar="SOURCE", help="the code: a store://code/... URI, a .py file or an importable module",
+    )
+    set_function.add_argument(
+        "--handler", required=True, metavar="HANDLER",
+        help="the function: MODULE:FUNCTION for a store:// URI (e.g. trainer:main), else the function's name",
+    )
+    set_function.add_argument("--name", help="the function's name (default: from the code artifact's key or the file)")
+    requirement_option(set_function, "the function (they win over the code artifact's)")
+
+    workflows = command(
+        "workflows", "list the project's workflows; `set` saves one, `run` runs one", aliases=["workflow"],
+    )
+    workflows_sub = workflows.add_subparsers(dest="workflows_command", metavar="{set,run}")
+    set_workflow = sub(workflows_sub, "set", "workflows set", "save a workflow: code whose handler gets the project and the arguments")
+    set_workflow.add_argument("name", metavar="NAME", help="the workflow's name")
+    set_workflow.add_argument("source", metavar="SOURCE", help="a store://code/... workflow URI, a .py file or an importable module")
+    set_workflow.add_argument("--handler", help="the function to call (default: workflow, in the code's one module)")
+    run_workflow = sub(workflows_sub, "run", "workflow run", "run a workflow; each run it makes is one of its steps")
+    run_workflow.add_argument("name", metavar="NAME", help="the workflow's name (`satchel workflows`)")
+    run_workflow.add_argument(
+        "-a", "--argument", dest="arguments", action="append", default=[], metavar="KEY=VALUE",
+        help="an argument; VALUE is read as a Python literal, else as text",
+    )
+
+    project = command("project", "export the project's functions and workflows to a file, or import one")
+    project_sub = project.add_subparsers(dest="project_command", metavar="{export,import}", required=True)
+    export = sub(project_sub, "export", "project export", "write the project's spec: a .zip embeds the code, a .yaml keeps store:// URIs")
+    export.add_argument("path", metavar="PATH", help="the file to write (.zip or .yaml)")
+    load = sub(project_sub, "import", "project import", "load a project exported with `project export` into the store")
+    load.add_argument("path", metavar="PATH", help="the exported .zip or .yaml file")
+    load.add_argument("--name", help="the project's name in the store (default: --project, else the name in the file)")
 
 
 def _json_epilog(command: str) -> str | None:

@@ -13,12 +13,17 @@ __all__ = [
     "ARTIFACT_KEYS",
     "ARTIFACT_SHOW_KEYS",
     "CANDIDATE_KEYS",
+    "CODE_KEYS",
+    "CODE_SHOW_KEYS",
+    "FUNCTION_KEYS",
     "GC_KEYS",
     "OUTPUT_KEYS",
     "PLUGIN_KEYS",
     "PROBLEM_KEYS",
     "RUN_KEYS",
     "RUN_LISTING_KEYS",
+    "STEP_KEYS",
+    "WORKFLOW_KEYS",
     "documented",
     "print_json",
 ]
@@ -26,7 +31,8 @@ __all__ = [
 # The keys scripts may rely on, in the order they are printed; satchel.cli.JSON_KEYS describes them.
 RUN_KEYS = (
     "uid", "name", "project", "handler", "status", "start", "end", "params", "inputs", "returns",
-    "results", "outputs", "error", "traceback", "versions", "labels",
+    "results", "outputs", "error", "traceback", "versions", "labels", "kind", "code", "environment",
+    "workflow", "steps",
 )
 RUN_LISTING_KEYS = tuple(key for key in RUN_KEYS if key != "traceback")
 ARTIFACT_KEYS = (
@@ -34,6 +40,14 @@ ARTIFACT_KEYS = (
     "format", "artifact_type", "object_type",
 )
 ARTIFACT_SHOW_KEYS = (*ARTIFACT_KEYS, "hash", "files", "instructions", "labels", "extra", "preview")
+CODE_KEYS = (
+    "uri", "key", "project", "uid", "kind", "code_type", "language", "layout", "modules", "requirements",
+    "target", "size", "digest", "tags", "created",
+)
+CODE_SHOW_KEYS = (*CODE_KEYS, "labels", "files", "notebook", "source")
+FUNCTION_KEYS = ("name", "source", "handler", "requirements", "kind")
+WORKFLOW_KEYS = ("name", "source", "handler", "arguments")
+STEP_KEYS = ("uid", "name", "status", "error")
 PLUGIN_KEYS = (
     "name", "status", "distribution", "version", "priority", "fallback", "source", "types",
     "packing_artifact_types", "unpacking_artifact_types", "default_packing_artifact_type", "error",
