@@ -81,7 +81,7 @@ def source_kind(source: str) -> str:
     """``"store"`` for a ``store://`` URI, ``"file"`` for a path to a ``.py`` file, else ``"module"``."""
     if is_store_uri(source):
         return "store"
-    if source.endswith(".py") or "/" in source or os.sep in source or os.path.isfile(source):
+    if source.endswith(".py") or "/" in source or os.sep in source:
         return "file"
     return "module"
 
