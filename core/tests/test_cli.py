@@ -24,7 +24,8 @@ URI_RE = re.compile(r"store://artifacts/[a-z0-9._-]+/[a-z0-9._-]+@[0-9a-f]{32}")
 # The documented keys of `--json` output (satchel.cli.JSON_KEYS); scripts rely on them.
 RUN_KEYS = {
     "uid", "name", "project", "handler", "status", "start", "end", "params", "inputs", "returns",
-    "results", "outputs", "error", "traceback", "versions", "labels",
+    "results", "outputs", "error", "traceback", "versions", "labels", "kind", "code", "environment",
+    "workflow", "steps",
 }
 ARTIFACT_KEYS = {
     "uri", "key", "project", "uid", "kind", "iteration", "tags", "size", "created", "producer", "run",
@@ -575,5 +576,8 @@ def test_every_command_documents_its_json_keys() -> None:
 
     parser = build_parser()
     (commands,) = [a for a in parser._actions if a.dest == "command"]  # argparse has no public listing
-    assert {"run", "runs", "artifacts", "plugins", "explain", "verify", "gc", "reindex"} == set(commands.choices)
+    assert {
+        "run", "runs", "artifacts", "plugins", "explain", "verify", "gc", "reindex", "code", "functions", "workflows",
+        "workflow", "project",
+    } == set(commands.choices)
     assert set(commands.choices) == {key.split()[0] for key in JSON_KEYS}
