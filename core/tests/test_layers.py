@@ -18,15 +18,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.settings", "satchel.answers", "satchel.uri",
         "satchel.signatures", "satchel.loghints", "satchel.signing",
         "satchel.code.requirements", "satchel.code.environments", "satchel.code.sources", "satchel.code.loader",
+        "satchel.models.signature", "satchel.models.manifest", "satchel.models.card", "satchel.models.entrypoint",
+        "satchel.models.package",
     )),
-    ("storage", ("satchel.store", "satchel.dataitem", "satchel.code.cache", "satchel.code.logcode")),
+    ("storage", ("satchel.store", "satchel.dataitem", "satchel.code.cache", "satchel.code.logcode", "satchel.models.export")),
     ("contract", ("satchel.hookspecs",)),
     ("packagers", ("satchel.packagers",)),
     ("host", ("satchel.host",)),
     ("operations", ("satchel.scope", "satchel.unpacking", "satchel.packing", "satchel.inputs")),
     ("runs", ("satchel.runs",)),
-    ("projects", ("satchel.functions", "satchel.project", "satchel.projectfiles", "satchel.testing")),
-    ("interface", ("satchel.cli", "satchel.__main__", "satchel.code.child", "satchel.code", "satchel")),
+    ("projects", ("satchel.functions", "satchel.project", "satchel.projectfiles", "satchel.testing", "satchel.models.loading")),
+    ("interface", ("satchel.cli", "satchel.__main__", "satchel.code.child", "satchel.code", "satchel.models", "satchel")),
 ]
 
 

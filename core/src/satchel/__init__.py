@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from satchel.hookspecs import hookimpl, hookspec
     from satchel.host import PluginHost, PluginLoadWarning, get_host
     from satchel.loghints import LogHint, format_log_hint, parse_log_hint
+    from satchel.models.loading import load_model
+    from satchel.models.package import LoadedModel
+    from satchel.models.signature import ModelSignature
     from satchel.packagers.base import Packager
     from satchel.packagers.pickle import PickleFallbackWarning
     from satchel.packing import explain, pack, pack_outputs
@@ -46,8 +49,10 @@ __all__ = [
     "DatasetArtifact",
     "DirArtifact",
     "Function",
+    "LoadedModel",
     "LogHint",
     "ModelArtifact",
+    "ModelSignature",
     "ObjectArtifact",
     "Offer",
     "Packager",
@@ -69,6 +74,7 @@ __all__ = [
     "handler",
     "hookimpl",
     "hookspec",
+    "load_model",
     "load_project",
     "pack",
     "pack_outputs",
@@ -88,12 +94,15 @@ _LAZY = {
     "Project": "satchel.project", "get_or_create_project": "satchel.project",
     "Run": "satchel.runs", "handler": "satchel.project",
     "Function": "satchel.functions", "load_project": "satchel.projectfiles",
+    "LoadedModel": "satchel.models.package", "ModelSignature": "satchel.models.signature",
+    "load_model": "satchel.models.loading",
     "Store": "satchel.store", "ArtifactURI": "satchel.uri", "parse_uri": "satchel.uri",
     **{
         name: "satchel.artifacts"
         for name in (
             "Artifact", "ArtifactRecord", "ArtifactType", "CodeArtifact", "DatasetArtifact", "DirArtifact",
-            "ModelArtifact", "ObjectArtifact", "PlotArtifact", "PromptArtifact",
+            "ModelArtifact",
+    "ModelSignature", "ObjectArtifact", "PlotArtifact", "PromptArtifact",
         )
     },
 }

@@ -169,9 +169,11 @@ class ModelArtifact(Artifact):
     kind: ClassVar[str] = "model"
     framework: str | None = None
     requirements: list[str] = attrs.field(factory=list)
+    #: What a model package records beside its files (root digest, signature, versions…).
+    package: dict[str, Any] = attrs.field(factory=dict)
 
     def extra_metadata(self) -> dict[str, Any]:
-        return {"framework": self.framework, "requirements": list(self.requirements)}
+        return {"framework": self.framework, "requirements": list(self.requirements), **self.package}
 
 
 @attrs.define(kw_only=True)

@@ -15,7 +15,7 @@ from satchel.code.cache import code_tree
 from satchel.code.loader import split_handler
 from satchel.code.logcode import log_code
 from satchel.code.requirements import parse_requirements, require
-from satchel.errors import CodeError, PluginLoadError, SatchelError, StoreError
+from satchel.errors import CodeError, PackingError, PluginLoadError, SatchelError, StoreError
 from satchel.functions import (
     Function,
     FunctionSpec,
@@ -30,6 +30,8 @@ from satchel.functions import (
 )
 from satchel.host import PluginHost, get_host
 from satchel.loghints import LogHint, parse_log_hint
+from satchel.models.package import LoadedModel, ModelRequest, model_request
+from satchel.models.signature import ModelSignature
 from satchel.names import validate_name
 from satchel.packing import log_packed, pack_for
 from satchel.priorities import CUSTOM_PRIORITY, check_priority
@@ -533,6 +535,51 @@ class Project:
 
     def list_artifacts(self, *, key: str | None = None, kind: str | None = None, tag: str | None = None, limit: int | None = None) -> list[StoredArtifact]:
         return [StoredArtifact(self, r) for r in self.store.list_artifacts(self.name, key=key, kind=kind, tag=tag, limit=limit)]
+
+    def log_model(
+        self,
+        key: str,
+        model: Any,
+        *,
+        input_example: Any = None,
+        signature: ModelSignature | Mapping[str, Any] | None = None,
+        requirements: Sequence[str] | None = None,
+        card: str | Mapping[str, str] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        labels: Mapping[str, str] | None = None,
+        code_paths: Sequence[str | os.PathLike[str]] | None = None,
+        format: str | None = None,  # noqa: A002 - the log hint option's name
+        version: str | None = None,
+        tags: Sequence[str] = ("latest",),
+    ) -> StoredArtifact:
+        """Store ``model`` as a model package, ``store://models/<project>/<key>``: its files, pinned
+        requirements, ``predict.py``, a signature (given, or inferred from ``input_example`` and the
+        output the model gives for it), the examples, a model card (with ``card=`` text for its
+        intended use and limitations, ``metrics`` and ``params``) and a manifest of every file's
+        digest. ``format`` picks the framework packager's format (e.g. ``'skops'``, ``'onnx'``)."""
+        validate_name(key, "key")
+        hint = parse_log_hint({"key": key, "artifact_type": "model", **({"format": format} if format else {})})
+        request = ModelRequest(
+            input_example=input_example, signature=signature, requirements=requirements, card=card,
+            metrics=dict(metrics or {}), params=dict(params or {}), code_paths=tuple(code_paths or ()), version=version,
+        )
+        with model_request(request):
+            (packed,) = pack_for(self.scope(), model, hint)
+        if packed.artifact is None or packed.artifact.kind != "model":
+            raise PackingError(
+                f"the packager that took a {type(model).__name__} ({packed.producer.plugin}) did not make a model "
+                "package; install the framework's plugin (e.g. pip install satchel-sklearn)"
+            )
+        packed.artifact.labels.update(labels or {})
+        return StoredArtifact(self, log_packed(self.store, self.name, packed, tags=tags))
+
+    def load_model(self, ref: str, **options: Any) -> LoadedModel:
+        """A model package of this project by key or URI, verified (see :func:`satchel.load_model`)."""
+        from satchel.models.loading import load_model
+
+        uri = ref if is_store_uri(ref) else f"store://models/{self.name}/{ref}"
+        return load_model(uri, store=self.store, **options)
 
     def log(self, obj: Any, hint: str | Mapping[str, Any] | LogHint, *, tags: Sequence[str] = ("latest",)) -> StoredArtifact | Any:
         """Pack ``obj`` by its log hint and store it outside a run; a result is returned as its value."""

@@ -19,6 +19,7 @@ from satchel.artifacts import Producer
 from satchel.errors import PackingError, RunError, StoreError
 from satchel.inputs import resolve_inputs
 from satchel.loghints import LogHint, parse_log_hint
+from satchel.models.package import ModelRequest, current_request, has_request, model_request
 from satchel.names import validate_name
 from satchel.packagers.base import is_json_value
 from satchel.packing import log_packed, pack_for
@@ -241,20 +242,25 @@ def execute(
         finally:
             if token is not None:
                 _workflow.reset(token)
-        for hint, value in _outputs_for(hints, returned):
-            for packed in pack_for(scope, value, hint):
-                producer = packed.producer
-                record.versions.setdefault("plugins", {})[producer.plugin] = producer.version
-                if packed.is_result:
-                    record.results[packed.key] = packed.value
-                    record.result_meta[packed.key] = ResultMeta(
-                        plugin=producer.plugin, distribution=producer.distribution, version=producer.version,
-                        format_version=producer.format_version, object_type=packed.object_type,
-                        instructions=packed.instructions,
-                    )
-                else:
-                    stored = log_packed(scope.store, scope.project, packed, run=record.uid)
-                    record.outputs[packed.key] = stored.uri
+        # A model packed from a run's outputs names the run (and its params) in its card.
+        request = current_request() if has_request() else ModelRequest(
+            run={"uid": record.uid, "name": record.name, "handler": record.handler}, params=record.params,
+        )
+        with model_request(request):
+            for hint, value in _outputs_for(hints, returned):
+                for packed in pack_for(scope, value, hint):
+                    producer = packed.producer
+                    record.versions.setdefault("plugins", {})[producer.plugin] = producer.version
+                    if packed.is_result:
+                        record.results[packed.key] = packed.value
+                        record.result_meta[packed.key] = ResultMeta(
+                            plugin=producer.plugin, distribution=producer.distribution, version=producer.version,
+                            format_version=producer.format_version, object_type=packed.object_type,
+                            instructions=packed.instructions,
+                        )
+                    else:
+                        stored = log_packed(scope.store, scope.project, packed, run=record.uid)
+                        record.outputs[packed.key] = stored.uri
         record.status = "completed"
     except BaseException as error:
         # Whatever happened, the record, the error and the traceback are kept.
