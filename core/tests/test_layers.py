@@ -27,8 +27,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("host", ("satchel.host",)),
     ("operations", ("satchel.scope", "satchel.unpacking", "satchel.packing", "satchel.inputs")),
     ("runs", ("satchel.runs",)),
-    ("projects", ("satchel.functions", "satchel.project", "satchel.projectfiles", "satchel.testing", "satchel.models.loading")),
-    ("interface", ("satchel.cli", "satchel.__main__", "satchel.code.child", "satchel.code", "satchel.models", "satchel")),
+    ("projects", (
+        "satchel.projectconfig", "satchel.functions", "satchel.projectfiles", "satchel.project", "satchel.testing",
+        "satchel.models.loading",
+        "satchel.models.serve",
+    )),
+    ("interface", ("satchel.cli", "satchel.__main__", "satchel.isolated", "satchel.code", "satchel.models", "satchel")),
 ]
 
 

@@ -33,8 +33,7 @@ if TYPE_CHECKING:
     from satchel.packagers.base import Packager
     from satchel.packagers.pickle import PickleFallbackWarning
     from satchel.packing import explain, pack, pack_outputs
-    from satchel.project import Project, get_or_create_project, handler
-    from satchel.projectfiles import load_project
+    from satchel.project import Project, get_or_create_project, handler, load_project
     from satchel.runs import Run
     from satchel.store import Store
     from satchel.uri import ArtifactURI, parse_uri
@@ -93,7 +92,7 @@ _LAZY = {
     "PackagerInfo": "satchel.answers", "PluginHost": "satchel.host", "get_host": "satchel.host",
     "Project": "satchel.project", "get_or_create_project": "satchel.project",
     "Run": "satchel.runs", "handler": "satchel.project",
-    "Function": "satchel.functions", "load_project": "satchel.projectfiles",
+    "Function": "satchel.functions", "load_project": "satchel.project",
     "LoadedModel": "satchel.models.package", "ModelSignature": "satchel.models.signature",
     "load_model": "satchel.models.loading",
     "Store": "satchel.store", "ArtifactURI": "satchel.uri", "parse_uri": "satchel.uri",

@@ -15,7 +15,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -26,18 +26,31 @@ from satchel.code.requirements import merge_requirements, parse_requirements, re
 from satchel.errors import ArtifactNotFoundError, CodeError, RunError
 from satchel.loghints import LogHint, parse_log_hint
 from satchel.packagers.base import is_json_value
+from satchel.projectconfig import FunctionSpec, WorkflowSpec
 from satchel.runs import Run, current_workflow, execute, note_step
 from satchel.scope import Scope
 from satchel.settings import load_settings
 from satchel.store.uids import new_uid
 from satchel.uri import is_store_uri, parse_uri
 
-if TYPE_CHECKING:
-    from satchel.project import Project
+
+class FunctionOwner(Protocol):
+    """What a Function needs of the project it belongs to (satchel.project.Project is one)."""
+
+    def scope(self, allow_pickle: bool | None = None) -> Scope: ...
+
+    def _reading_scope(self) -> Scope: ...
+
+    def _save_function(self, spec: FunctionSpec) -> None: ...
+
+    def get_run(self, uid: str) -> Run: ...
+
+    def _confirmed_packager_names(self) -> list[dict[str, Any]]: ...
 
 __all__ = [
     "ENVIRONMENTS",
     "Function",
+    "FunctionOwner",
     "FunctionSpec",
     "Resolved",
     "WorkflowSpec",
@@ -54,27 +67,6 @@ logger = logging.getLogger("satchel.code")
 ENVIRONMENTS = ("local", "isolated")
 #: (store url, project, source) of local sources set by this process's own calls.
 _confirmed: set[tuple[str, str, str]] = set()
-
-
-@attrs.define(kw_only=True)
-class FunctionSpec:
-    """A function as the project's config saves it."""
-
-    name: str
-    source: str
-    handler: str
-    requirements: list[str] = attrs.field(factory=list)
-    kind: str = "job"
-
-
-@attrs.define(kw_only=True)
-class WorkflowSpec:
-    """A workflow as the project's config saves it: its handler receives the project and the arguments."""
-
-    name: str
-    source: str
-    handler: str = "workflow"
-    arguments: dict[str, Any] = attrs.field(factory=dict)
 
 
 def source_kind(source: str) -> str:
@@ -240,7 +232,7 @@ def _load(tree: CodeTree, handler: str, what: str) -> Callable[..., Any]:
 class Function:
     """A project's function: ``run()`` it like ``project.run``; ``with_requirements()`` adds requirements."""
 
-    def __init__(self, project: Project, spec: FunctionSpec) -> None:
+    def __init__(self, project: FunctionOwner, spec: FunctionSpec) -> None:
         self.project = project
         self.spec = spec
 
@@ -347,7 +339,7 @@ class Function:
             "packagers": self.project._confirmed_packager_names(),
         }
         say(f"running {self.name} ({self.spec.handler}) in the isolated environment {environment.key[:12]} at {environment.path}")
-        completed = environment.run_module("satchel.code.child", [json.dumps(request)], cwd=os.getcwd())
+        completed = environment.run_module("satchel.isolated", [json.dumps(request)], cwd=os.getcwd())
         note_step(uid)
         try:
             run = self.project.get_run(uid)
@@ -378,7 +370,7 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def workflow_handler(resolved: Resolved, project: Project, what: str) -> Callable[..., Any]:
+def workflow_handler(resolved: Resolved, project: object, what: str) -> Callable[..., Any]:
     """The workflow's function with the project given as its first argument."""
     return functools.partial(resolved.load(what), project)
 

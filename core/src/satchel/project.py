@@ -15,11 +15,9 @@ from satchel.code.cache import code_tree
 from satchel.code.loader import split_handler
 from satchel.code.logcode import log_code
 from satchel.code.requirements import parse_requirements, require
-from satchel.errors import CodeError, PackingError, PluginLoadError, SatchelError, StoreError
+from satchel.errors import CodeError, PackingError, PluginLoadError, SatchelError, StoreError, UnpackingError
 from satchel.functions import (
     Function,
-    FunctionSpec,
-    WorkflowSpec,
     check_code_record,
     check_trusted,
     confirm,
@@ -30,11 +28,19 @@ from satchel.functions import (
 )
 from satchel.host import PluginHost, get_host
 from satchel.loghints import LogHint, parse_log_hint
-from satchel.models.package import LoadedModel, ModelRequest, model_request
+from satchel.models.package import LoadedModel, ModelRequest, loading_options, model_request
 from satchel.models.signature import ModelSignature
 from satchel.names import validate_name
 from satchel.packing import log_packed, pack_for
 from satchel.priorities import CUSTOM_PRIORITY, check_priority
+from satchel.projectconfig import (
+    PICKLE_POLICIES,
+    CustomPackagerSpec,
+    FunctionSpec,
+    ProjectConfig,
+    WorkflowSpec,
+)
+from satchel.projectfiles import export_project, load_project_file
 from satchel.runs import Run, execute, load_run_record
 from satchel.scope import Scope
 from satchel.serde import converter, dumps
@@ -59,43 +65,16 @@ __all__ = [
     "default_store_url",
     "get_or_create_project",
     "handler",
+    "load_project",
 ]
 
 STORE_ENV = "SATCHEL_STORE"
 DEFAULT_STORE = ".satchel"
-PICKLE_POLICIES = ("warn", "allow", "forbid")
 ALLOW_PICKLE_ENV = "SATCHEL_ALLOW_PICKLE"
 
 # Custom packagers this process added itself (store url, project, packager): the caller's own
 # call confirms them; one named only by the stored config needs the caller's settings to.
 _confirmed: set[tuple[str, str, str]] = set()
-
-
-@attrs.define(kw_only=True)
-class CustomPackagerSpec:
-    """A project's own packager: ``module.Class``, whether a failed import stops runs, its priority."""
-
-    packager: str
-    is_mandatory: bool = False
-    priority: int = CUSTOM_PRIORITY
-
-
-@attrs.define(kw_only=True)
-class ProjectConfig:
-    """What a project remembers between sessions; saved as JSON in the store, read through cattrs.
-
-    The store is untrusted input, so what this records is a wish, never a privilege: custom
-    packagers are imported, and ``pickle_policy = "allow"`` loads pickles, only when the caller
-    confirms it (arguments, ``SATCHEL_ALLOW_PICKLE``, or the caller's own settings: see
-    :mod:`satchel.settings`). ``forbid`` only restricts, so it takes effect as it is.
-    """
-
-    name: str
-    custom_packagers: list[CustomPackagerSpec] = attrs.field(factory=list)
-    pickle_policy: str = "warn"
-    labels: dict[str, str] = attrs.field(factory=dict)
-    functions: dict[str, FunctionSpec] = attrs.field(factory=dict)
-    workflows: dict[str, WorkflowSpec] = attrs.field(factory=dict)
 
 
 def default_store_url(directory: str | os.PathLike[str] | None = None) -> str:
@@ -518,8 +497,6 @@ class Project:
         """Write the project's spec (config, functions, workflows) to ``path``: a ``.zip`` embeds
         the code of every function and workflow (references rewritten to paths inside the zip);
         a ``.yaml``/``.yml`` keeps ``store://`` URIs as they are. Returns the path written."""
-        from satchel.projectfiles import export_project
-
         return export_project(self, path)
 
     def _confirmed_packager_names(self) -> list[dict[str, Any]]:
@@ -574,12 +551,22 @@ class Project:
         packed.artifact.labels.update(labels or {})
         return StoredArtifact(self, log_packed(self.store, self.name, packed, tags=tags))
 
-    def load_model(self, ref: str, **options: Any) -> LoadedModel:
-        """A model package of this project by key or URI, verified (see :func:`satchel.load_model`)."""
-        from satchel.models.loading import load_model
-
+    def load_model(
+        self, ref: str, *, allow_pickle: bool | None = None, trusted_types: Sequence[str] | None = None
+    ) -> LoadedModel:
+        """A model package of this project by key or URI, every file verified before the framework's
+        loader reads any. ``trusted_types`` are the caller's explicit trust for types a secure format
+        (skops) does not trust by default; ``allow_pickle`` the opt-in a pickle or joblib package needs."""
         uri = ref if is_store_uri(ref) else f"store://models/{self.name}/{ref}"
-        return load_model(uri, store=self.store, **options)
+        scope = self.scope(allow_pickle)
+        record = scope.store.get_artifact(uri)
+        if record.kind != "model":
+            raise UnpackingError(f"{record.uri} is a {record.kind} artifact, not a model package; load it with project.get_artifact(uri).unpack()")
+        with loading_options(trusted_types=tuple(trusted_types or ())):
+            loaded = unpack_record(scope.store, record, LoadedModel, allow_pickle=scope.allow_pickle, host=scope.host)
+        if not isinstance(loaded, LoadedModel):
+            raise UnpackingError(f"{record.uri}: its packager gave a {type(loaded).__name__}, not a LoadedModel")
+        return loaded
 
     def log(self, obj: Any, hint: str | Mapping[str, Any] | LogHint, *, tags: Sequence[str] = ("latest",)) -> StoredArtifact | Any:
         """Pack ``obj`` by its log hint and store it outside a run; a result is returned as its value."""
@@ -590,6 +577,16 @@ class Project:
         if packed.is_result:
             return packed.value
         return StoredArtifact(self, log_packed(self.store, self.name, packed, tags=tags))
+
+
+def load_project(
+    path: str | os.PathLike[str], store: Store | str | os.PathLike[str] | None = None, *, name: str | None = None
+) -> Project:
+    """The project a ``.zip`` or ``.yaml``/``.yml`` export describes, saved into ``store`` under
+    ``name`` (default: the file's); see :mod:`satchel.projectfiles` for both forms and the trust rules."""
+    project = load_project_file(get_or_create_project, path, store, name=name)
+    assert isinstance(project, Project)
+    return project
 
 
 def _clean_name(raw: str) -> str:

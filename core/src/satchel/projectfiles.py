@@ -40,8 +40,8 @@ import shutil
 import types
 import typing
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import yaml
@@ -53,17 +53,51 @@ from satchel.code.loader import split_handler
 from satchel.code.requirements import parse_requirements
 from satchel.code.sources import CODE_TYPES, read_code_source
 from satchel.errors import ArtifactNotFoundError, CodeError, SatchelError, UnsafeArchiveError
-from satchel.functions import FunctionSpec, WorkflowSpec, check_code_record, source_kind
+from satchel.functions import check_code_record, source_kind
 from satchel.names import validate_name
 from satchel.packagers.base import is_json_value
 from satchel.priorities import check_priority
-from satchel.project import PICKLE_POLICIES, CustomPackagerSpec, Project, get_or_create_project
+from satchel.projectconfig import (
+    PICKLE_POLICIES,
+    CustomPackagerSpec,
+    FunctionSpec,
+    ProjectConfig,
+    WorkflowSpec,
+)
 from satchel.serde import converter
 from satchel.uri import ArtifactURI, is_store_uri, parse_uri
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
     from satchel.store import Store
+
+
+class ProjectLike(Protocol):
+    """What export and import need of a project (satchel.project.Project is one)."""
+
+    name: str
+    store: Store
+
+    @property
+    def config(self) -> ProjectConfig: ...
+
+    def save_config(self) -> None: ...
+
+    def log_code_file(
+        self,
+        key: str,
+        local_path: str | os.PathLike[str] | None = None,
+        *,
+        code_type: str = ...,
+        requirements: Sequence[str] | None = ...,
+        language: str | None = ...,
+        labels: Mapping[str, str] | None = ...,
+        tags: Sequence[str] = ...,
+    ) -> Any: ...
+
+
+#: Opens (or creates) the project a file is loaded into: satchel.project.get_or_create_project.
+ProjectOpener = Callable[[str, "Store | str | os.PathLike[str] | None"], Any]
 
 __all__ = [
     "FORMAT_VERSION",
@@ -73,7 +107,7 @@ __all__ = [
     "ProjectFile",
     "WorkflowEntry",
     "export_project",
-    "load_project",
+    "load_project_file",
 ]
 
 #: The ``satchel:`` field of every project file: the format this module writes and reads.
@@ -146,7 +180,7 @@ class ProjectFile:
 # -- Export -----------------------------------------------------------------------------------------
 
 
-def export_project(project: Project, path: str | os.PathLike[str]) -> str:
+def export_project(project: ProjectLike, path: str | os.PathLike[str]) -> str:
     """Write ``project`` to ``path``: a ``.zip`` with its code embedded, or a ``.yaml``/``.yml``
     spec keeping ``store://`` URIs as they are. The file appears whole or not at all; returns its
     absolute path."""
@@ -182,7 +216,7 @@ def export_project(project: Project, path: str | os.PathLike[str]) -> str:
 class _Embedder:
     """Gathers the code of a project's functions and workflows into a scratch folder for a zip."""
 
-    def __init__(self, project: Project, scratch: str) -> None:
+    def __init__(self, project: ProjectLike, scratch: str) -> None:
         self.project = project
         self.scratch = scratch
         self.entries: list[CodeEntry] = []
@@ -416,9 +450,10 @@ def _member(name: str) -> zipfile.ZipInfo:
 # -- Load -------------------------------------------------------------------------------------------
 
 
-def load_project(
-    path: str | os.PathLike[str], store: Store | str | os.PathLike[str] | None = None, *, name: str | None = None
-) -> Project:
+def load_project_file(
+    open_project: ProjectOpener, path: str | os.PathLike[str], store: Store | str | os.PathLike[str] | None = None,
+    *, name: str | None = None,
+) -> ProjectLike:
     """The project a ``.zip`` or ``.yaml``/``.yml`` export describes, saved into ``store`` (default
     as :func:`~satchel.project.get_or_create_project` picks it) under ``name`` (default: the file's).
 
@@ -440,12 +475,12 @@ def load_project(
                 f"{label} lists embedded code ({spec.code[0].path}, ...), which only a zip holds; load "
                 "the .zip it came from"
             )
-        return _Loader(spec, label, None).save(store, name)
+        return _Loader(spec, label, None).save(open_project, store, name)
     scratch = tempdirs.make_dir("project-load-")
     try:
         root = _extract(source_path, scratch, label)
         spec = _parse(_read_spec(os.path.join(root, SPEC_NAME), label), label)
-        return _Loader(spec, label, root).save(store, name)
+        return _Loader(spec, label, root).save(open_project, store, name)
     finally:
         tempdirs.forget(scratch)
 
@@ -710,11 +745,11 @@ class _Loader:
         self.root = root  # the extracted zip, None for a yaml
         self.entries = {entry.path: entry for entry in spec.code}
 
-    def save(self, store: Store | str | os.PathLike[str] | None, name: str | None) -> Project:
+    def save(self, open_project: ProjectOpener, store: Store | str | os.PathLike[str] | None, name: str | None) -> ProjectLike:
         project_name = validate_name(name if name is not None else self.spec.name, "project name")
         self._check_sources()
         checked = self._check_code()
-        project = get_or_create_project(project_name, store)
+        project: ProjectLike = open_project(project_name, store)
         self._check_store(project)
         new_uids = {
             c.entry.path: project.log_code_file(
@@ -792,7 +827,7 @@ class _Loader:
                 raise CodeError(f"{what}: handler {handler!r} names module {module!r}, which {source} does not hold; it holds: {', '.join(found.modules)}")
         return checked
 
-    def _check_store(self, project: Project) -> None:
+    def _check_store(self, project: ProjectLike) -> None:
         """Every ``store://`` URI the spec names is in the target store, as the right code type."""
         missing: list[str] = []
         wrong: list[str] = []
@@ -815,7 +850,7 @@ class _Loader:
         if wrong:
             raise CodeError(f"{self.label}: nothing was loaded:\n  - " + "\n  - ".join(wrong))
 
-    def _new_source(self, project: Project, source: str, exported_from: str | None, new_uids: Mapping[str, str]) -> str:
+    def _new_source(self, project: ProjectLike, source: str, exported_from: str | None, new_uids: Mapping[str, str]) -> str:
         entry = self.entries.get(source)
         if entry is None:
             return source  # a store:// URI (checked), an absolute path or a module (not trusted)

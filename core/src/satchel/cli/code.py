@@ -362,8 +362,7 @@ def cmd_project(ctx: Context) -> int:
         else:
             print(printable(written))
         return EXIT_OK
-    # Only this command reads project files, so their module (and PyYAML) loads here.
-    from satchel.projectfiles import load_project
+    from satchel.project import load_project
 
     store = args.store or default_store_url()
     project = load_project(args.path, store=store, name=args.name or args.project)

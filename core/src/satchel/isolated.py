@@ -1,4 +1,4 @@
-"""The process side of an isolated run: ``python -m satchel.code.child REQUEST_JSON``.
+"""The process side of an isolated run: ``python -m satchel.isolated REQUEST_JSON``.
 
 The parent (``Function.run(env="isolated")``) resolved the code version, built the environment and
 checked the caller's permissions; it passes them here as one JSON argument. This side runs the
@@ -23,7 +23,7 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m satchel.code.child REQUEST_JSON (made by Function.run(env='isolated'))", file=sys.stderr)
+        print("usage: python -m satchel.isolated REQUEST_JSON (made by Function.run(env='isolated'))", file=sys.stderr)
         return 2
     request: dict[str, Any] = json.loads(args[0])
     project = projects.get_or_create_project(request["project"], request["store"])
