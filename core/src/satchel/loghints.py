@@ -117,6 +117,10 @@ class LogHint:
 def parse_log_hint(hint: str | Mapping[str, Any] | LogHint) -> LogHint:
     """Turn a hint (text, dict or LogHint) into a LogHint; raise LogHintError if it is malformed."""
     if isinstance(hint, str):
+        if is_valid_name(hint):
+            # A bare key (how runs name most outputs): nothing to parse, and nothing to cache, so
+            # 10,000 distinct keys cost what one does.
+            return LogHint(key=hint)
         shared = _parse_shareable_text(hint)
         return shared if shared is not None else _Parser(hint).parse()
     if isinstance(hint, LogHint):
