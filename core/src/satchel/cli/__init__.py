@@ -1,13 +1,15 @@
 """The ``satchel`` command: run handlers, and list, show, export and check what the store holds.
 
-Exit status: 0 on success; 1 when a run failed or ``verify`` found problems; 2 for a usage
-error or bad input (the message says what was wrong, without a traceback).
+Exit status: 0 on success; 1 when a run failed, ``verify`` found problems, a model package
+failed verification or a model failed on a payload; 2 for a usage error or bad input (a payload
+that does not match the model's signature too; the message says what was wrong, without a
+traceback).
 
 Every listing and show command takes ``--json`` and then prints one JSON document to stdout;
 its keys are stable and listed in ``JSON_KEYS`` (and in each command's ``--help``).
 
 This module reads the command line and dispatches it; each command lives in the module of its
-group (run, browse, plugins, explain, maintenance), over the shared ``context``.
+group (run, browse, plugins, explain, maintenance, code, models), over the shared ``context``.
 """
 
 # A command's module is imported only once argparse has chosen it, so `satchel --help` imports
@@ -51,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "workflows": ("satchel.cli.code", "cmd_workflows"),
     "workflow": ("satchel.cli.code", "cmd_workflows"),
     "project": ("satchel.cli.code", "cmd_project"),
+    "models": ("satchel.cli.models", "cmd_models"),
 }
 
 _RUN_KEYS = (
@@ -66,6 +69,7 @@ _CODE_KEYS = (
 )
 _FUNCTION_KEYS = "name, source, handler, requirements, kind"
 _WORKFLOW_KEYS = "name, source, handler, arguments"
+_MODEL_KEYS = "uri, key, uid, framework, format, version, size, created, tags"
 _ARTIFACT_KEYS = (
     "uri, key, project, uid, kind, iteration, tags, size, created, producer (plugin, "
     "distribution, version, format_version; or null), run, format, artifact_type, object_type"
@@ -103,6 +107,15 @@ JSON_KEYS: dict[str, str] = {
     "workflow run": f"an object: run (an object: {_RUN_KEYS}), steps (a list of: uid, name, status, error)",
     "project export": "an object: path (the file written)",
     "project import": "an object: project, store, functions (names), workflows (names)",
+    "models list": f"a list of objects: {_MODEL_KEYS}",
+    "models show": (
+        f"an object: {_MODEL_KEYS}, project, run, root_digest, requirements, versions, metrics, params, notes, "
+        "labels, files (name, sha256, size), signature (layout, inputs, outputs, params; or null), "
+        "card (the model-card.md text, or null)"
+    ),
+    "models verify": "an object: ok, target (the URI or folder), files (how many), root_digest, error (or null)",
+    "models predict": "an object: uri, root_digest, outputs",
+    "models export": "an object: uri, path (the folder written)",
 }
 
 _DESCRIPTION = "Run functions whose results become stored, versioned, verifiable artifacts."
@@ -119,6 +132,9 @@ examples:
   satchel functions set store://code/default/my_pkg --handler trainer:main --name trainer
   satchel run trainer -p p1=5 --returns out             a saved function, by name
   satchel workflow run main -a p1=3
+  satchel models show clf                               a model package: signature and card
+  satchel models predict clf --input payload.json       outputs as JSON
+  satchel models serve clf --port 8765                  GET /health, /signature; POST /predict
 
 the store: --store, else $SATCHEL_STORE, else `store = ...` in ./satchel.toml, else ./.satchel
 """
@@ -252,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("reindex", "rebuild the listing index from the store's files")
     _code_commands(command, common)
+    _model_commands(command, common)
     return parser
 
 
@@ -326,6 +343,67 @@ def _code_commands(command: Callable[..., argparse.ArgumentParser], common: argp
     load = sub(project_sub, "import", "project import", "load a project exported with `project export` into the store")
     load.add_argument("path", metavar="PATH", help="the exported .zip or .yaml file")
     load.add_argument("--name", help="the project's name in the store (default: --project, else the name in the file)")
+
+
+def _model_commands(command: Callable[..., argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    """``models list|show|verify|predict|export|serve``."""
+    models = command("models", "model packages: list, show, verify, predict with, export and serve them")
+    models_sub = models.add_subparsers(dest="models_command", metavar="{list,show,verify,predict,export,serve}", required=True)
+
+    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
+        return models_sub.add_parser(
+            name, help=help_text, description=help_text, parents=[common], epilog=_json_epilog(f"models {name}"),
+        )
+
+    def model_ref(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref", metavar="URI", help="a store://models/... URI, or a key of the project (its latest version)")
+
+    def loading_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--allow-pickle", action="store_true",
+            help="let a pickle or joblib package be loaded (loading a pickle runs code: only for models you trust)",
+        )
+        parser.add_argument(
+            "--trust", dest="trusted_types", action="append", default=[], metavar="TYPE",
+            help="trust this type when a secure format (skops) loads the model, e.g. sklearn.tree._tree.Tree (repeat for more)",
+        )
+
+    listing = sub("list", "the project's model packages, newest first")
+    listing.add_argument("--limit", type=_count, default=50, metavar="N", help="show at most N (default 50; 0: all)")
+    model_ref(sub("show", "a model package: what it is, its signature and its card (shown as text; nothing is run)"))
+    verify = sub("verify", "check every file of a model package, stored or exported; exit 1 if one does not match")
+    verify.add_argument(
+        "ref", metavar="URI_OR_DIR",
+        help="a store://models/... URI, a key of the project, or an exported package's folder (DIR/<name>/<version>)",
+    )
+    predict = sub("predict", "load a model package (verified) and print its outputs for a JSON payload")
+    model_ref(predict)
+    predict.add_argument(
+        "--input", required=True, metavar="PAYLOAD.json",
+        help="the payload: a JSON file, or '-' to read it from stdin (checked against the signature first)",
+    )
+    loading_options(predict)
+    export = sub("export", "write a model package, verified, to DIR/<name>/<version>/, to run without satchel")
+    model_ref(export)
+    export.add_argument("dest", metavar="DIR", help="the folder to export into (an existing version folder is never overwritten)")
+    serve = sub("serve", "serve a model package over HTTP: GET /health, GET /signature, POST /predict (needs satchel[serve])")
+    model_ref(serve)
+    serve.add_argument(
+        "--host", default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1, this machine only; anything else serves the network)",
+    )
+    serve.add_argument("--port", type=_port, default=8765, metavar="N", help="the port (default 8765; 0: any free one)")
+    loading_options(serve)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return value
 
 
 def _json_epilog(command: str) -> str | None:
