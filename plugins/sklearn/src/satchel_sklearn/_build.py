@@ -13,7 +13,7 @@ from satchel.errors import PackingError
 from satchel.models.package import ModelFiles, build_package, current_request
 from satchel_sklearn import _onnx, _pickles, _skops
 from satchel_sklearn._calls import estimator_outputs, features, onnx_outputs
-from satchel_sklearn._classes import class_modules
+from satchel_sklearn._classes import class_modules, distributions
 from satchel_sklearn._entrypoint import entrypoint_source
 from satchel_sklearn._formats import FORMATS, MODEL_FILES, PICKLE_FORMATS
 from satchel_sklearn._outputs import Plan, plan_outputs
@@ -100,9 +100,11 @@ def build(
         call = _guarded(lambda inputs: onnx_outputs(session, features(inputs), plan), key)
     else:
         call = _guarded(lambda inputs: estimator_outputs(estimator, features(inputs), plan), key)
+    # Named as distributions, not modules: core's pinned_requirements would rescan every installed
+    # distribution once per module (~0.1 s each); pinning is the same either way.
     model_files = ModelFiles(
-        framework=FRAMEWORK, format=fmt, files=files, entrypoint=entrypoint_source(fmt, plan), modules=modules,
-        format_requirements=needs, predict=call, notes=notes,
+        framework=FRAMEWORK, format=fmt, files=files, entrypoint=entrypoint_source(fmt, plan),
+        format_requirements=[*distributions(modules), *needs], predict=call, notes=notes,
     )
     artifact = build_package(key, model_files, os.path.join(folder, "package"), request=request)
     return artifact, {"format": fmt, "outputs": plan}

@@ -1,12 +1,16 @@
-"""The modules an estimator's classes come from (its steps, parameters and fitted attributes), so
-a package pins the distributions that define them."""
+"""The modules an estimator's classes come from (its steps, parameters and fitted attributes), and
+the distributions that provide them, which a package pins."""
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
+import sys
 import types
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["class_modules"]
+__all__ = ["class_modules", "distributions"]
 
 _MAX_DEPTH = 12
 
@@ -39,4 +43,23 @@ def class_modules(estimator: Any) -> list[str]:
                 visit(item, depth + 1)
 
     visit(estimator, 0)
+    return sorted(found)
+
+
+@functools.cache
+def _distributions_by_package() -> Mapping[str, list[str]]:
+    # Scanning every installed distribution takes ~0.1 s; the answer does not change while we run.
+    return importlib.metadata.packages_distributions()
+
+
+def distributions(modules: Iterable[str]) -> list[str]:
+    """The installed distributions that provide ``modules`` (standard library and unknown ones left out)."""
+    found: set[str] = set()
+    for module in modules:
+        top = module.partition(".")[0]
+        if top in sys.stdlib_module_names or top in ("builtins", "__main__"):
+            continue
+        names = _distributions_by_package().get(top) or []
+        if names:
+            found.add(names[0])
     return sorted(found)
