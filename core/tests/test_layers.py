@@ -29,7 +29,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("runs", ("satchel.runs",)),
     ("projects", (
         "satchel.projectconfig", "satchel.functions", "satchel.projectfiles", "satchel.project", "satchel.testing",
-        "satchel.models.loading",
         "satchel.models.serve",
     )),
     ("interface", ("satchel.cli", "satchel.__main__", "satchel.isolated", "satchel.code", "satchel.models", "satchel")),

@@ -27,13 +27,12 @@ if TYPE_CHECKING:
     from satchel.hookspecs import hookimpl, hookspec
     from satchel.host import PluginHost, PluginLoadWarning, get_host
     from satchel.loghints import LogHint, format_log_hint, parse_log_hint
-    from satchel.models.loading import load_model
     from satchel.models.package import LoadedModel
     from satchel.models.signature import ModelSignature
     from satchel.packagers.base import Packager
     from satchel.packagers.pickle import PickleFallbackWarning
     from satchel.packing import explain, pack, pack_outputs
-    from satchel.project import Project, get_or_create_project, handler, load_project
+    from satchel.project import Project, get_or_create_project, handler, load_model, load_project
     from satchel.runs import Run
     from satchel.store import Store
     from satchel.uri import ArtifactURI, parse_uri
@@ -94,7 +93,7 @@ _LAZY = {
     "Run": "satchel.runs", "handler": "satchel.project",
     "Function": "satchel.functions", "load_project": "satchel.project",
     "LoadedModel": "satchel.models.package", "ModelSignature": "satchel.models.signature",
-    "load_model": "satchel.models.loading",
+    "load_model": "satchel.project",
     "Store": "satchel.store", "ArtifactURI": "satchel.uri", "parse_uri": "satchel.uri",
     **{
         name: "satchel.artifacts"

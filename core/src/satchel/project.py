@@ -65,6 +65,7 @@ __all__ = [
     "default_store_url",
     "get_or_create_project",
     "handler",
+    "load_model",
     "load_project",
 ]
 
@@ -577,6 +578,20 @@ class Project:
         if packed.is_result:
             return packed.value
         return StoredArtifact(self, log_packed(self.store, self.name, packed, tags=tags))
+
+
+def load_model(
+    uri: str,
+    *,
+    store: Store | str | os.PathLike[str] | None = None,
+    allow_pickle: bool | None = None,
+    trusted_types: Sequence[str] | None = None,
+) -> LoadedModel:
+    """The model package ``uri`` names (``store://models/<project>/<key>``), every file verified
+    before the framework's loader reads any; see :meth:`Project.load_model`."""
+    parsed = parse_uri(uri)
+    project = get_or_create_project(parsed.project, store)
+    return project.load_model(uri, allow_pickle=allow_pickle, trusted_types=trusted_types)
 
 
 def load_project(

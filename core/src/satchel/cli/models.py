@@ -20,9 +20,9 @@ from satchel.cli.json_output import documented, print_json
 from satchel.cli.output import human_size, print_fields, print_mapping, print_table, printable, short_time
 from satchel.errors import IntegrityError, SatchelError, UnpackingError
 from satchel.models.export import export_model, verify_model
-from satchel.models.loading import load_model
 from satchel.models.manifest import CHECKSUMS, MANIFEST, root_digest, verify_folder
 from satchel.models.signature import ModelSignature, to_jsonable
+from satchel.project import load_model
 from satchel.uri import is_store_uri
 
 if TYPE_CHECKING:
