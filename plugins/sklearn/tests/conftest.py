@@ -3,7 +3,10 @@ caller's settings under tmp_path, and the seed's data set with the models fitted
 
 from __future__ import annotations
 
+import os
 import pathlib
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from satchel import PluginHost, Store
+from satchel.code.environments import find_uv
 from satchel.host import set_host
 from satchel.project import Project, get_or_create_project
 from satchel.testing import isolated_host, load_hypothesis_profile, temp_dir_in_tmp_path  # noqa: F401 - registers the autouse fixture
@@ -89,3 +93,24 @@ def assert_same_predictions(expected: Any, actual: Any) -> None:
     np.testing.assert_array_equal(expected.predict(probe), actual.predict(probe))
     if hasattr(expected, "predict_proba"):
         np.testing.assert_array_equal(expected.predict_proba(probe), actual.predict_proba(probe))
+
+
+def fresh_environment(where: pathlib.Path, requirements: pathlib.Path) -> pathlib.Path:
+    """A new virtual environment with only ``requirements``, installed offline from uv's cache
+    (which installing this plugin's test environment filled); skipped, saying why, if it cannot."""
+    uv = find_uv()
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    env["UV_OFFLINE"] = "1"
+    # The interpreter this one was made from: a venv's python cannot seed another venv offline.
+    base = getattr(sys, "_base_executable", sys.executable)
+    made = subprocess.run([uv, "venv", str(where), "--python", base, "--offline"], capture_output=True, text=True, env=env, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"uv could not make a virtual environment offline: {made.stderr.strip()[-500:]}")
+    python = where / "bin" / "python"
+    installed = subprocess.run(
+        [uv, "pip", "install", "--offline", "--python", str(python), "-r", str(requirements)],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    if installed.returncode != 0:
+        pytest.skip(f"the exported requirements do not install offline from uv's cache: {installed.stderr.strip()[-800:]}")
+    return python

@@ -5,44 +5,20 @@ with the drift check) and the mini challenge (skops and ONNX agree within 1e-6).
 from __future__ import annotations
 
 import ast
-import os
 import pathlib
 import subprocess
-import sys
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import TREE
+from conftest import TREE, fresh_environment
 from sklearn.metrics import roc_auc_score
 
 import satchel
-from satchel.code.environments import find_uv
 from satchel.errors import ArtifactNotFoundError, PackingError
 from satchel.models.export import export_model, verify_model
 from satchel.models.package import ModelRequest, model_request
 from satchel.project import Project
-
-
-def _fresh_environment(where: pathlib.Path, requirements: pathlib.Path) -> pathlib.Path:
-    """A new virtual environment with only ``requirements``, installed offline from uv's cache
-    (which installing this plugin's test environment filled); skipped, saying why, if it cannot."""
-    uv = find_uv()
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    env["UV_OFFLINE"] = "1"
-    # The interpreter this one was made from: a venv's python cannot seed another venv offline.
-    base = getattr(sys, "_base_executable", sys.executable)
-    made = subprocess.run([uv, "venv", str(where), "--python", base, "--offline"], capture_output=True, text=True, env=env, check=False)
-    if made.returncode != 0:
-        pytest.skip(f"uv could not make a virtual environment offline: {made.stderr.strip()[-500:]}")
-    python = where / "bin" / "python"
-    installed = subprocess.run(
-        [uv, "pip", "install", "--offline", "--python", str(python), "-r", str(requirements)],
-        capture_output=True, text=True, env=env, check=False,
-    )
-    if installed.returncode != 0:
-        pytest.skip(f"the exported requirements do not install offline from uv's cache: {installed.stderr.strip()[-800:]}")
-    return python
 
 
 def test_seed_example_1_logs_verifies_loads_exports_and_runs_without_satchel(
@@ -74,7 +50,7 @@ def test_seed_example_1_logs_verifies_loads_exports_and_runs_without_satchel(
 
     folder = pathlib.Path(export_model(project.store, record, tmp_path / "export"))
     assert tmp_path / "export" / "cancer" / "1.0.0" == folder
-    python = _fresh_environment(tmp_path / "fresh-env", folder / "requirements.txt")
+    python = fresh_environment(tmp_path / "fresh-env", folder / "requirements.txt")
     payload = {"X": Xte[:3].tolist()}
     done = subprocess.run([str(python), "-c", f"from predict import predict; print(predict({payload!r}))"],
                           cwd=folder, capture_output=True, text=True, check=False)
