@@ -76,6 +76,8 @@ def build(
     files = {model_file: path}
     notes: dict[str, Any] = {}
     modules = [*class_modules(estimator), *_ALWAYS]
+    calls = plan  # what the package calls: the estimator's methods, or (ONNX) the graph's outputs
+    call = _guarded(lambda inputs: estimator_outputs(estimator, features(inputs), plan), key)
     if fmt == "skops":
         _skops.write(estimator, path, key)
         untrusted = _skops.untrusted_types(path)
@@ -92,22 +94,20 @@ def build(
         notes["pickle"] = f"{model_file} is a pickle: loading it needs allow_pickle=True (or SATCHEL_ALLOW_PICKLE=1)"
         needs = ["joblib"] if fmt == "joblib" else []
     else:
-        plan, session = _onnx_files(estimator, key, path, plan, tolerance, onnx_dtype, request.input_example, notes)
+        calls, session = _onnx_files(estimator, key, path, plan, tolerance, onnx_dtype, request.input_example, notes)
         modules, needs = [], ["onnxruntime", "numpy"]  # predict.py needs no scikit-learn
+        # The example output and the signature's outputs are what the package gives: the graph's.
+        call = _guarded(lambda inputs: onnx_outputs(session, features(inputs), calls), key)
     if _is_frame(request.input_example):
         needs.append("pandas")  # predict.py builds the table a frame signature describes
-    if fmt == "onnx":
-        call = _guarded(lambda inputs: onnx_outputs(session, features(inputs), plan), key)
-    else:
-        call = _guarded(lambda inputs: estimator_outputs(estimator, features(inputs), plan), key)
     # Named as distributions, not modules: core's pinned_requirements would rescan every installed
     # distribution once per module (~0.1 s each); pinning is the same either way.
     model_files = ModelFiles(
-        framework=FRAMEWORK, format=fmt, files=files, entrypoint=entrypoint_source(fmt, plan),
+        framework=FRAMEWORK, format=fmt, files=files, entrypoint=entrypoint_source(fmt, calls),
         format_requirements=[*distributions(modules), *needs], predict=call, notes=notes,
     )
     artifact = build_package(key, model_files, os.path.join(folder, "package"), request=request)
-    return artifact, {"format": fmt, "outputs": plan}
+    return artifact, {"format": fmt, "outputs": calls}
 
 
 def _onnx_files(
