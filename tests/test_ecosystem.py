@@ -30,6 +30,7 @@ from demo_handlers import prepare, summarise  # noqa: E402
 PLUGINS = {
     "pillow": "satchel-pillow", "numpy": "satchel-numpy", "numpy-scalars": "satchel-numpy",
     "pandas": "satchel-pandas", "pandas-series": "satchel-pandas", "langchain": "satchel-langchain",
+    "sklearn": "satchel-sklearn",
 }
 RETURNS = ["image : file[format='png']", "features", "table", "prompt", "mean_feature"]
 

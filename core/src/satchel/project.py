@@ -528,6 +528,7 @@ class Project:
         labels: Mapping[str, str] | None = None,
         code_paths: Sequence[str | os.PathLike[str]] | None = None,
         format: str | None = None,  # noqa: A002 - the log hint option's name
+        options: Mapping[str, Any] | None = None,
         version: str | None = None,
         tags: Sequence[str] = ("latest",),
     ) -> StoredArtifact:
@@ -535,9 +536,13 @@ class Project:
         requirements, ``predict.py``, a signature (given, or inferred from ``input_example`` and the
         output the model gives for it), the examples, a model card (with ``card=`` text for its
         intended use and limitations, ``metrics`` and ``params``) and a manifest of every file's
-        digest. ``format`` picks the framework packager's format (e.g. ``'skops'``, ``'onnx'``)."""
+        digest. ``format`` picks the framework packager's format (e.g. ``'skops'``, ``'onnx'``);
+        ``options`` are its other packing options (as in ``"key : model[tolerance=1e-5]"``)."""
         validate_name(key, "key")
-        hint = parse_log_hint({"key": key, "artifact_type": "model", **({"format": format} if format else {})})
+        given = dict(options or {})
+        if format:
+            given["format"] = format
+        hint = parse_log_hint({"key": key, "artifact_type": "model", **given})
         request = ModelRequest(
             input_example=input_example, signature=signature, requirements=requirements, card=card,
             metrics=dict(metrics or {}), params=dict(params or {}), code_paths=tuple(code_paths or ()), version=version,
@@ -558,6 +563,8 @@ class Project:
         """A model package of this project by key or URI, every file verified before the framework's
         loader reads any. ``trusted_types`` are the caller's explicit trust for types a secure format
         (skops) does not trust by default; ``allow_pickle`` the opt-in a pickle or joblib package needs."""
+        if isinstance(trusted_types, str):
+            raise UnpackingError(f"trusted_types must be a list of type names, e.g. [{trusted_types!r}], not one string")
         uri = ref if is_store_uri(ref) else f"store://models/{self.name}/{ref}"
         scope = self.scope(allow_pickle)
         record = scope.store.get_artifact(uri)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import importlib.metadata
 import json
 import os
@@ -153,9 +154,16 @@ class ModelFiles:
     output_name: str = "y"
 
 
+@functools.lru_cache(maxsize=1)
+def _distributions() -> Mapping[str, list[str]]:
+    """Top-level module -> the distributions providing it (reading every installed distribution's
+    files takes a tenth of a second: once per process)."""
+    return importlib.metadata.packages_distributions()
+
+
 def _distribution_of(module: str) -> str | None:
     top = module.partition(".")[0]
-    names = importlib.metadata.packages_distributions().get(top) or []
+    names = _distributions().get(top) or []
     return names[0] if names else None
 
 
@@ -218,15 +226,20 @@ def build_package(key: str, files: ModelFiles, folder: str, *, request: ModelReq
     for name, path in files.files.items():
         target = os.path.join(folder, *name.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copyfile(path, target)
+        # The packager's own temporary file: moved into the package, not copied.
+        try:
+            os.replace(path, target)
+        except OSError:
+            shutil.copyfile(path, target)
     requirements = pinned_requirements(files.modules, files.format_requirements, request.requirements)
     with open(os.path.join(folder, "requirements.txt"), "w", encoding="utf-8") as handle:
         handle.write("".join(f"{r}\n" for r in requirements))
 
-    signature = _signature(request, files)
+    signature, output = _signature(request, files)
     example = _example_rows(request.input_example) if request.input_example is not None else None
     if example is not None:
-        output = files.predict(validate_payload(signature, example) if signature is not None else {"X": example}) if files.predict else None
+        if output is None and files.predict is not None and signature is not None:
+            output = files.predict(validate_payload(signature, example))
         _write_json(folder, "input_example.json", _payload_json(example))
         if output is not None:
             _write_json(folder, "output_example.json", to_jsonable(output))
@@ -268,19 +281,21 @@ def build_package(key: str, files: ModelFiles, folder: str, *, request: ModelReq
     )
 
 
-def _signature(request: ModelRequest, files: ModelFiles) -> ModelSignature | None:
+def _signature(request: ModelRequest, files: ModelFiles) -> tuple[ModelSignature | None, Any]:
+    """The signature (given, or inferred from the example and the output the model gives for it),
+    and that output when it was computed here."""
     given = request.signature
     if isinstance(given, ModelSignature):
-        return given
+        return given, None
     if given is not None:
-        return ModelSignature.from_json(given, "signature=")
+        return ModelSignature.from_json(given, "signature="), None
     if request.input_example is None:
-        return None
+        return None, None
     inputs = infer_signature(request.input_example)
     if files.predict is None:
-        return inputs
+        return inputs, None
     output = files.predict(validate_payload(inputs, _example_rows(request.input_example)))
-    return infer_signature(request.input_example, output, output_name=files.output_name)
+    return infer_signature(request.input_example, output, output_name=files.output_name), output
 
 
 def _write_json(folder: str, name: str, value: Any) -> None:

@@ -230,7 +230,10 @@ def validate_payload(signature: ModelSignature, payload: Any) -> dict[str, Any]:
     for field in signature.inputs:
         if field.name not in payload:
             if field.required:
-                raise SignatureMismatchError(f"the payload has no field {field.name!r} ({field.dtype}); the signature requires it")
+                given = ", ".join(sorted(str(k) for k in payload)) or "none"
+                raise SignatureMismatchError(
+                    f"the payload has no field {field.name!r} ({field.dtype}); the signature requires it (the payload has: {given})"
+                )
             continue
         checked[field.name] = _field_value(field, payload[field.name])
     for field in signature.params:
