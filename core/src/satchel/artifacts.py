@@ -6,7 +6,7 @@ import contextlib
 import enum
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import attrs
@@ -123,6 +123,10 @@ class Artifact:
     def extra_metadata(self) -> dict[str, Any]:
         """Kind-specific fields the store records beside the common ones."""
         return {}
+
+    #: Made, when the artifact is stored, from the digests the store computed for its files: more
+    #: files and metadata (see ``Store.log_artifact``'s *derive*); None for none.
+    derive: Callable[[list[FileEntry]], tuple[list[FileSource], dict[str, Any]]] | None = None
 
 
 @attrs.define(kw_only=True)

@@ -117,6 +117,7 @@ def log_packed(
             extra=artifact.extra_metadata(),
             preview=artifact.preview,
             run=run,
+            derive=artifact.derive,
         )
     finally:
         packed.clear()

@@ -38,7 +38,7 @@ from typing import Any
 
 import attrs
 
-from satchel.artifacts import ArtifactRecord, ModelArtifact
+from satchel.artifacts import ArtifactRecord, FileEntry, FileSource, ModelArtifact
 from satchel.errors import IntegrityError, SatchelError, UnpackingError
 from satchel.models.card import card_sections, render_card
 from satchel.models.entrypoint import render_entrypoint
@@ -47,7 +47,6 @@ from satchel.models.manifest import (
     MANIFEST,
     build_manifest,
     checksum_text,
-    file_digests,
     read_manifest,
     root_digest,
     verify_digests,
@@ -161,6 +160,15 @@ def _distributions() -> Mapping[str, list[str]]:
     return importlib.metadata.packages_distributions()
 
 
+@functools.lru_cache(maxsize=256)
+def _installed_version(distribution: str) -> str | None:
+    """The installed version of ``distribution`` (read from its metadata once per process)."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _distribution_of(module: str) -> str | None:
     top = module.partition(".")[0]
     names = _distributions().get(top) or []
@@ -184,10 +192,9 @@ def pinned_requirements(modules: Sequence[str], format_needs: Sequence[str], giv
         found.setdefault(canonicalize_name(name), name)
     pinned: dict[str, str] = {}
     for key, distribution in found.items():
-        try:
-            pinned[key] = f"{distribution}=={importlib.metadata.version(distribution)}"
-        except importlib.metadata.PackageNotFoundError:
-            continue
+        version = _installed_version(distribution)
+        if version is not None:
+            pinned[key] = f"{distribution}=={version}"
     for text in given or ():
         requirement = Requirement(text)
         if not any(spec.operator in ("==", "===") for spec in requirement.specifier):
@@ -266,19 +273,31 @@ def build_package(key: str, files: ModelFiles, folder: str, *, request: ModelReq
     )
     with open(os.path.join(folder, "model-card.md"), "w", encoding="utf-8") as handle:
         handle.write(card)
-    digests = file_digests(folder)
-    manifest = build_manifest(digests)
-    _write_json(folder, MANIFEST, manifest)
-    with open(os.path.join(folder, CHECKSUMS), "w", encoding="utf-8") as handle:
-        handle.write(checksum_text(digests))
     return ModelArtifact(
         key=key, src_path=folder, format=files.format, framework=files.framework, requirements=requirements,
+        derive=manifest_files,
         package={
-            "root_digest": manifest["root_digest"], "signature": signature.to_json() if signature is not None else None,
+            "signature": signature.to_json() if signature is not None else None,
             "model_files": sorted(files.files), "versions": versions, "metrics": to_jsonable(dict(request.metrics)),
             "params": to_jsonable(dict(request.params)), "notes": to_jsonable(dict(files.notes)), "version": version,
         },
     )
+
+
+def manifest_files(entries: list[FileEntry]) -> tuple[list[FileSource], dict[str, Any]]:
+    """``manifest.json`` and ``checksum.txt`` made from the digests the store computed for the
+    package's files as it took them in (no second pass over them), and the root digest to record."""
+    digests = {}
+    for entry in entries:
+        if entry.name in (MANIFEST, CHECKSUMS):
+            raise SatchelError(f"a model package's {entry.name} is made when it is stored; do not write one")
+        digests[entry.name] = entry.sha256
+    manifest = build_manifest(digests)
+    files = [
+        FileSource(name=MANIFEST, data=(json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")),
+        FileSource(name=CHECKSUMS, data=checksum_text(digests).encode("utf-8")),
+    ]
+    return files, {"root_digest": manifest["root_digest"]}
 
 
 def _signature(request: ModelRequest, files: ModelFiles) -> tuple[ModelSignature | None, Any]:

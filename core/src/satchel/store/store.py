@@ -72,6 +72,7 @@ from satchel.store.paths import (
     TMP,
     artifact_dir,
     check_document_path,
+    check_file_names,
     metadata_path,
     ref_dir,
     ref_path,
@@ -189,8 +190,13 @@ class Store:
         preview: dict[str, Any] | None = None,
         run: str | None = None,
         link: bool = True,
+        derive: Callable[[list[FileEntry]], tuple[list[FileSource], dict[str, Any]]] | None = None,
     ) -> ArtifactRecord:
         """Store *files* as a new version of ``<project>/<key>`` and move *tags* to it.
+
+        *derive*, given the entries of the stored files (their digests as the store computed them
+        while taking them in), returns more files made from them and metadata to add to *extra*: a
+        model package's manifest is made this way, without a second pass over the files.
 
         With *link* (the default) a source file on the store's filesystem is hardlinked into the
         store instead of copied: it then shares its inode with a read-only blob, so it becomes
@@ -215,6 +221,14 @@ class Store:
             check_text(text, f"{what}: {name}")
 
         entries = [self._backend.store_blob(source, link=link) for source in sources]
+        if derive is not None:
+            derived, more = derive(entries)
+            check_json(more, f"{what}: derived extra")
+            extra = {**(extra or {}), **more}
+            derived_sources = check_sources(derived, what)
+            entries += [self._backend.store_blob(source, link=link) for source in derived_sources]
+            check_file_names(sorted(entry.name for entry in entries), what)
+            entries.sort(key=lambda entry: entry.name)
         record = ArtifactRecord(
             key=key, kind=kind, project=project, uid=new_uid(), iteration=iteration,
             tags=list(tags), hash=manifest_hash(entries), size=sum(e.size for e in entries),
