@@ -8,6 +8,7 @@ import operator
 import string
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -454,3 +455,12 @@ def test_damaged_hints_parse_or_raise_log_hint_error(hint: LogHint, data: st.Dat
     inserted = data.draw(st.text(alphabet="[]{}'\",:=*\\ x1", max_size=2))
 
     _parses_or_says_why(text[:start] + inserted + text[end:])
+
+
+def test_a_bare_key_parses_to_the_same_hint_as_one_built_by_hand() -> None:
+    quick = parse_log_hint("model-v2.final")
+    assert quick == LogHint(key="model-v2.final") and hash(quick) == hash(LogHint(key="model-v2.final"))
+    assert (quick.artifact_type, dict(quick.options), quick.unbundle, quick.count) == (None, {}, False, None)
+    assert str(quick) == "model-v2.final"
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        quick.key = "other"  # type: ignore[misc]

@@ -120,7 +120,7 @@ def parse_log_hint(hint: str | Mapping[str, Any] | LogHint) -> LogHint:
         if is_valid_name(hint):
             # A bare key (how runs name most outputs): nothing to parse, and nothing to cache, so
             # 10,000 distinct keys cost what one does.
-            return LogHint(key=hint)
+            return _bare_hint(hint)
         shared = _parse_shareable_text(hint)
         return shared if shared is not None else _Parser(hint).parse()
     if isinstance(hint, LogHint):
@@ -130,6 +130,14 @@ def parse_log_hint(hint: str | Mapping[str, Any] | LogHint) -> LogHint:
     kind = type(hint).__name__
     expected = f"a log hint: a str like 'model : file', a dict or a LogHint, not {kind}"
     raise LogHintError(repr(hint), 0, expected)
+
+
+def _bare_hint(key: str) -> LogHint:
+    """``LogHint(key=key)`` for a key already checked to be a valid name, without checking it again."""
+    hint: LogHint = object.__new__(LogHint)
+    for name, value in (("key", key), ("artifact_type", None), ("options", _NO_OPTIONS), ("unbundle", False), ("count", None)):
+        object.__setattr__(hint, name, value)
+    return hint
 
 
 def format_log_hint(hint: LogHint) -> str:
