@@ -25,7 +25,7 @@ from harness import MIB, reset_peak, sha256_file, status_kib
 from satchel import serde
 from satchel.artifacts import ArtifactRecord, FileEntry, FileSource
 from satchel.store import Store, new_uid
-from satchel.store.hashing import manifest_hash
+from satchel.store.hashing import DEFAULT_ALGORITHM, hash_bytes, manifest_hash
 from satchel.store.paths import metadata_path, ref_path
 
 Row = tuple[str, str, str, str]  # what, satchel, baseline, ratio / target
@@ -155,7 +155,7 @@ def bench_payload(work: Path, size: int, repeats: int) -> list[Row]:
 def populate(root: Path, count: int, versions: int) -> list[ArtifactRecord]:
     """Write *count* metadata files and refs directly (setup only; the timings use the public API)."""
     records: list[ArtifactRecord] = []
-    blob = FileEntry(name="data.bin", sha256=hashlib.sha256(b"x").hexdigest(), size=1)
+    blob = FileEntry(name="data.bin", digest=f"{DEFAULT_ALGORITHM}:{hash_bytes(b'x', DEFAULT_ALGORITHM)}", size=1)
     for number in range(count):
         key = f"k{number // versions:06d}"
         record = ArtifactRecord(

@@ -11,6 +11,7 @@ import pytest
 
 from satchel.host import PluginHost, set_host
 from satchel.store import Store
+from satchel.store.hashing import ALGORITHMS, DEFAULT_ALGORITHM, DIGEST_ENV
 from satchel.testing import isolated_host, load_hypothesis_profile, temp_dir_in_tmp_path  # noqa: F401 - registers the autouse fixture
 
 load_hypothesis_profile()
@@ -34,6 +35,7 @@ def user_settings(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pa
     path = tmp_path / "user-config" / "config.toml"
     monkeypatch.setenv("SATCHEL_CONFIG", str(path))
     monkeypatch.delenv("SATCHEL_ALLOW_PICKLE", raising=False)
+    monkeypatch.delenv(DIGEST_ENV, raising=False)
     return path
 
 
@@ -45,19 +47,37 @@ def cache_dir(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathli
     return path
 
 
+# The store's own tests run with every digest a store names its blobs by; elsewhere the digest
+# changes nothing a test looks at, so they run with the default alone.
+_EVERY_DIGEST = ("test_store", "test_hostile_paths")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "digest" in metafunc.fixturenames:
+        every = metafunc.module.__name__.startswith(_EVERY_DIGEST)
+        metafunc.parametrize("digest", ALGORITHMS if every else (DEFAULT_ALGORITHM,), indirect=True)
+
+
 @pytest.fixture
-def local_store(tmp_path: pathlib.Path) -> Iterator[Store]:
+def digest(request: pytest.FixtureRequest) -> str:
+    """The digest the store fixtures hash with (see `pytest_generate_tests`)."""
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def local_store(tmp_path: pathlib.Path, digest: str) -> Iterator[Store]:
     """A store on local disk under tmp_path."""
-    store = Store(tmp_path / "store")
+    store = Store(tmp_path / "store", digest=digest)
     yield store
     store.close()
 
 
 @pytest.fixture
-def memory_store() -> Iterator[Store]:
+def memory_store(digest: str) -> Iterator[Store]:
     """A store on fsspec's memory filesystem, removed afterwards."""
     name = f"satchel-test-{uuid.uuid4().hex}"
-    store = Store(f"memory://{name}")
+    store = Store(f"memory://{name}", digest=digest)
     yield store
     store.close()
     fs = fsspec.filesystem("memory")
@@ -66,7 +86,8 @@ def memory_store() -> Iterator[Store]:
 
 
 @pytest.fixture(params=["local", "memory"])
-def store(request: pytest.FixtureRequest) -> Store:
-    """Each test that takes it runs on local disk and on memory://."""
+def store(request: pytest.FixtureRequest, digest: str) -> Store:
+    """Each test that takes it runs on local disk and on memory:// (*digest* is named here so that
+    `pytest_generate_tests` sees it, as the store is picked by name)."""
     result: Store = request.getfixturevalue(f"{request.param}_store")
     return result

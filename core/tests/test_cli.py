@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -12,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import blake3
 import pytest
 
 from satchel.cli import JSON_KEYS, json_output, main
@@ -346,7 +346,7 @@ def test_artifacts_list_show_and_get(cli: Any, workdir: Path) -> None:
                      "object type:  builtins.dict", "format    = 'json'", "config.json  24 B"):
         assert expected in out, out
     shown = json.loads(cli("artifacts", "show", "config", "--json")[1])
-    ((name, sha256, size),) = [(f["name"], f["sha256"], f["size"]) for f in shown["files"]]
+    ((name, digest, size),) = [(f["name"], f["digest"], f["size"]) for f in shown["files"]]
     assert ("config.json", 24, "collections") == (name, size, shown["producer"]["plugin"])
     assert {"uri", "kind", "size", "created", "producer", "files", "instructions", "preview"} <= set(shown)
 
@@ -354,7 +354,7 @@ def test_artifacts_list_show_and_get(cli: Any, workdir: Path) -> None:
     code, out, _err = cli("artifacts", "get", uri, "-o", str(target))
     assert (0, f"{target}\n") == (code, out)
     assert {"lr": 0.5, "epochs": 3} == json.loads(target.read_text())
-    assert sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+    assert digest == f"blake3:{blake3.blake3(target.read_bytes()).hexdigest()}"
     code, out, _err = cli("artifacts", "get", "config", "-o", str(workdir / "folder") + os.sep)
     assert (0, (workdir / "folder" / "config.json").read_bytes()) == (code, target.read_bytes())
 
@@ -487,13 +487,13 @@ def test_explain_a_type_by_its_dotted_name(cli: Any) -> None:
 
 def test_verify_passes_then_finds_a_corrupted_blob(cli: Any, workdir: Path) -> None:
     _uid, uri = _train(cli, workdir)
-    assert (0, f"ok: {uri}: every file matches its sha256\n") == cli("verify", uri)[:2]
+    assert (0, f"ok: {uri}: every file matches its digest\n") == cli("verify", uri)[:2]
     assert 0 == cli("verify")[0]
     (blob,) = [p for p in Path(cli.store, "objects").rglob("*") if p.is_file()]
     blob.chmod(0o644)
     blob.write_bytes(b'{"lr": 9.9, "epochs": 3}      ')
     code, out, err = cli("verify")
-    assert (1, True, True) == (code, out.startswith(f"{uri}: config.json: sha256 is "), "1 problem(s)" in err)
+    assert (1, True, True) == (code, out.startswith(f"{uri}: config.json: blake3 is "), "1 problem(s)" in err)
     data = json.loads(cli("verify", "config", "--json")[1])
     assert (False, "mismatch") == (data["ok"], data["problems"][0]["problem"])
     code, _out, err = cli("artifacts", "get", uri, "-o", str(workdir / "x.json"))

@@ -22,6 +22,7 @@ from satchel.code.sources import CodeWarning
 from satchel.errors import CodeError, IntegrityError, RequirementsError, RunError
 from satchel.project import Project, get_or_create_project
 from satchel.store import Store
+from satchel.testing import blob_file
 
 TRAINER = "import utils\n\ndef main(p1: int = 1) -> int:\n    return utils.double(p1)\n"
 UTILS = "def double(x):\n    return 2 * x\n"
@@ -284,7 +285,7 @@ def test_a_cache_file_changed_by_hand_is_noticed_and_made_again(project: Project
 def test_a_corrupted_blob_is_an_integrity_error_and_nothing_is_imported(project: Project, tmp_path: pathlib.Path) -> None:
     marker = tmp_path / "ran.txt"
     artifact = project.log_code_file("c", body=f"open({str(marker)!r}, 'w').close()\ndef main():\n    return 1\n")
-    blob = pathlib.Path(project.store.url) / "objects" / "sha256" / artifact.record.files[0].sha256[:2] / artifact.record.files[0].sha256[2:]
+    blob = blob_file(project.store, artifact.record.files[0])
     os.chmod(blob, 0o600)
     blob.write_text("import os\nos.system('echo pwned')\ndef main():\n    return 2\n")
     with pytest.raises(IntegrityError):

@@ -28,8 +28,9 @@ PROJECT = "hostile"
 
 
 @pytest.fixture(params=["local", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Store:
-    return Store(str(tmp_path / "store") if request.param == "local" else f"memory://hostile-{uuid.uuid4().hex}")
+def store(request: pytest.FixtureRequest, tmp_path: pathlib.Path, digest: str) -> Store:
+    url = str(tmp_path / "store") if request.param == "local" else f"memory://hostile-{uuid.uuid4().hex}"
+    return Store(url, digest=digest)
 
 
 def _tree(root: pathlib.Path) -> set[str]:

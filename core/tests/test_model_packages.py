@@ -22,6 +22,7 @@ from satchel.models.package import LoadedModel, ModelFiles, RequirementWarning, 
 from satchel.packagers.base import Packager
 from satchel.project import Project, get_or_create_project
 from satchel.store import Store
+from satchel.testing import blob_file
 
 
 class Threshold:
@@ -85,6 +86,7 @@ def test_a_model_package_holds_everything_needed_to_run_it(logged: satchel.Artif
     assert logged.kind == "model" and logged.uri.startswith("store://models/demo/gate@")
     names = sorted(f.name for f in logged.files)
     assert names == ["checksum.txt", "manifest.json", "model-card.md", "model.json", "predict.py", "requirements.txt"]
+    assert {"sha256"} == {f.algorithm for f in logged.files}  # the digests its manifest lists, read once
     manifest_digests = {f.name: f.sha256 for f in logged.files if f.name not in ("manifest.json", "checksum.txt")}
     assert logged.extra["root_digest"] == root_digest(manifest_digests)
     assert logged.extra["framework"] == "threshold" and logged.extra["version"] == "1.0.0"
@@ -156,7 +158,7 @@ def test_a_manifest_rewritten_to_match_changed_files_is_caught_by_the_recorded_r
 
 def test_a_corrupted_blob_is_refused_before_loading(project: Project, logged: satchel.ArtifactRecord) -> None:
     entry = next(f for f in logged.files if f.name == "model.json")
-    blob = pathlib.Path(project.store.url) / "objects" / "sha256" / entry.sha256[:2] / entry.sha256[2:]
+    blob = blob_file(project.store, entry)
     os.chmod(blob, 0o600)
     blob.write_bytes(b'{"threshold": 42}')
     with pytest.raises(IntegrityError, match="model.json"):

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import blake3
 import pytest
 
 from satchel import tempdirs
@@ -23,14 +24,30 @@ from satchel.errors import (
     StoreError,
 )
 from satchel.store import GcReport, Store, VerifyProblem, new_uid
+from satchel.store.paths import blob_path
+from satchel.testing import blob_file, corrupt_blob
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def hexdigest(store: Store, data: bytes) -> str:
+    """The hex digest of *data* by the store's algorithm, computed here, not by the store."""
+    return blake3.blake3(data).hexdigest() if store.digest == "blake3" else sha(data)
+
+
+def digest(store: Store, data: bytes) -> str:
+    return f"{store.digest}:{hexdigest(store, data)}"
+
+
+def manifest_digest(store: Store, data: bytes) -> str:
+    """A file's digest as its line in the manifest has it: a bare hex for sha256, as ever."""
+    return hexdigest(store, data) if store.digest == "sha256" else digest(store, data)
+
+
 def blob_count(store: Store) -> int:
-    return len(list(store._backend.scan("objects/sha256")))
+    return sum(len(list(store._backend.scan(f"objects/{name}"))) for name in ("blake3", "sha256"))
 
 
 def log_bytes(store: Store, data: bytes, key: str = "greeting", **kwargs: object) -> ArtifactRecord:
@@ -53,9 +70,10 @@ def test_single_file_round_trip(store: Store) -> None:
         preview={"text": "hello"}, run="run0001",
     )
     assert record.uri == f"store://artifacts/demo/greeting@{record.uid}"
-    assert record.files == [FileEntry(name="hello.txt", sha256=sha(b"hello world"), size=11)]
+    assert record.files == [FileEntry(name="hello.txt", digest=digest(store, b"hello world"), size=11)]
+    assert record.files[0].sha256 == (sha(b"hello world") if store.digest == "sha256" else None)
     assert record.size == 11
-    assert record.hash == sha(f"hello.txt\t{sha(b'hello world')}\t11\n".encode())
+    assert record.hash == sha(f"hello.txt\t{manifest_digest(store, b'hello world')}\t11\n".encode())
     assert record.tags == ["latest"]
 
     loaded = store.get_artifact("store://artifacts/demo/greeting")
@@ -83,7 +101,7 @@ def test_directory_round_trip(store: Store, tmp_path: Path) -> None:
     assert [f.name for f in record.files] == ["a.png", "notes.md", "sub/b.png"]
     assert record.size == 1017
     manifest = "".join(
-        f"{name}\t{sha(data)}\t{len(data)}\n"
+        f"{name}\t{manifest_digest(store, data)}\t{len(data)}\n"
         for name, data in [("a.png", b"A" * 1000), ("notes.md", b"# notes"), ("sub/b.png", b"B" * 10)]
     )
     assert record.hash == sha(manifest.encode())
@@ -115,7 +133,7 @@ def test_large_file_round_trip_streams(store: Store, tmp_path: Path) -> None:
     path.write_bytes(payload)
     record = store.log_artifact(project="demo", key="big", kind="file",
                                 files=[FileSource(name="big.bin", path=str(path))], link=False)
-    assert record.files[0] == FileEntry(name="big.bin", sha256=sha(payload), size=len(payload))
+    assert record.files[0] == FileEntry(name="big.bin", digest=digest(store, payload), size=len(payload))
     assert Path(store.data_item(record).local()).read_bytes() == payload
 
 
@@ -125,7 +143,7 @@ def test_identical_content_is_stored_once(store: Store) -> None:
     third = store.log_artifact(project="other", key="three", kind="dir", files=[
         FileSource(name="x.txt", data=b"same bytes"), FileSource(name="y.txt", data=b"same bytes"),
     ])
-    assert first.files[0].sha256 == second.files[0].sha256 == third.files[1].sha256
+    assert first.files[0].digest == second.files[0].digest == third.files[1].digest
     assert blob_count(store) == 1
     assert sorted(Path(store.data_item(third).local()).iterdir()) != []
 
@@ -158,7 +176,7 @@ def test_local_source_on_same_filesystem_is_hardlinked(local_store: Store, tmp_p
     source.write_bytes(b"weights" * 1000)
     record = local_store.log_artifact(project="demo", key="model", kind="model",
                                       files=[FileSource(name="model.bin", path=str(source))])
-    blob = Path(local_store.url) / "objects" / "sha256" / record.files[0].sha256[:2] / record.files[0].sha256[2:]
+    blob = blob_file(local_store, record.files[0])
     assert blob.stat().st_ino == source.stat().st_ino
     assert stat.S_IMODE(blob.stat().st_mode) == 0o444
     assert stat.S_IMODE(source.stat().st_mode) == 0o444  # one inode: the source is read-only now
@@ -179,7 +197,7 @@ def test_link_false_copies_and_leaves_the_source_alone(local_store: Store, tmp_p
     source.write_bytes(b"a,b\n1,2\n")
     record = local_store.log_artifact(project="demo", key="data", kind="dataset", link=False,
                                       files=[FileSource(name="data.csv", path=str(source))])
-    blob = Path(local_store.url) / "objects" / "sha256" / record.files[0].sha256[:2] / record.files[0].sha256[2:]
+    blob = blob_file(local_store, record.files[0])
     assert blob.stat().st_ino != source.stat().st_ino
     assert stat.S_IMODE(source.stat().st_mode) != 0o444
     assert record.uri == f"store://datasets/demo/data@{record.uid}"
@@ -408,30 +426,15 @@ def test_bad_arguments_are_refused_with_what_is_expected(store: Store, tmp_path:
 # -- integrity -----------------------------------------------------------------------------
 
 
-def tamper(store: Store, digest: str) -> None:
-    rel = f"objects/sha256/{digest[:2]}/{digest[2:]}"
-    if store._backend.is_local:
-        path = Path(store.url, rel)
-        path.chmod(0o644)
-        data = bytearray(path.read_bytes())
-        data[0] ^= 0xFF
-        path.write_bytes(bytes(data))
-    else:
-        backend = store._backend
-        data = bytearray(backend.read(rel) or b"")
-        data[0] ^= 0xFF
-        backend.write_atomic(rel, bytes(data))
-
-
 def test_tampered_blob_is_caught_before_any_bytes_are_returned(store: Store, tmp_path: Path) -> None:
     record = store.log_artifact(project="demo", key="images", kind="dir", files=[
         FileSource(name="a.png", data=b"good a"), FileSource(name="b.png", data=b"good b"),
     ])
-    tamper(store, record.files[1].sha256)
+    corrupt_blob(store, record.files[1])
     flipped = bytes([ord("g") ^ 0xFF]) + b"ood b"
     message = (
-        f"artifact {record.uri}: file 'b.png' is corrupt: its sha256 is {sha(flipped)}, "
-        f"expected {sha(b'good b')}; nothing was read. Run `satchel verify` to check the whole store"
+        f"artifact {record.uri}: file 'b.png' is corrupt: its {store.digest} is {hexdigest(store, flipped)}, "
+        f"expected {hexdigest(store, b'good b')}; nothing was read. Run `satchel verify` to check the whole store"
     )
     item = store.data_item(record)
     with pytest.raises(IntegrityError) as caught:
@@ -446,8 +449,9 @@ def test_tampered_blob_is_caught_before_any_bytes_are_returned(store: Store, tmp
 
     problems = store.verify()
     assert problems == [VerifyProblem(uri=record.uri, file="b.png", problem="mismatch",
-                                      expected=sha(b"good b"), actual=sha(flipped))]
-    assert str(problems[0]) == f"{record.uri}: b.png: sha256 is {sha(flipped)}, expected {sha(b'good b')}"
+                                      expected=digest(store, b"good b"), actual=digest(store, flipped))]
+    assert str(problems[0]) == (f"{record.uri}: b.png: {store.digest} is {hexdigest(store, flipped)}, "
+                                f"expected {hexdigest(store, b'good b')}")
     assert store.verify(record.uri) == problems
     if store._backend.is_local:  # the failed data item left no folder behind
         assert [p.name for p in Path(store.url, "tmp").iterdir()] == []
@@ -455,17 +459,17 @@ def test_tampered_blob_is_caught_before_any_bytes_are_returned(store: Store, tmp
 
 def test_missing_blob_and_edited_metadata_are_reported(store: Store) -> None:
     record = log_bytes(store, b"soon gone")
-    store._backend.remove(f"objects/sha256/{record.files[0].sha256[:2]}/{record.files[0].sha256[2:]}")
+    store._backend.remove(blob_path(record.files[0].digest))
     assert store.verify() == [VerifyProblem(uri=record.uri, file="hello.txt", problem="missing",
-                                            expected=sha(b"soon gone"))]
+                                            expected=digest(store, b"soon gone"))]
     with pytest.raises(IntegrityError, match=re.escape("file 'hello.txt' is missing from the store")):
         store.data_item(record).local()
 
     edited = log_bytes(store, b"real", key="edited")
-    forged = FileEntry(name="hello.txt", sha256=sha(b"forged"), size=6)
+    forged = FileEntry(name="hello.txt", digest=digest(store, b"forged"), size=6)
     meta = f"artifacts/demo/edited/{edited.uid}.json"
     document = json.loads(store._backend.read(meta) or b"")
-    document["files"] = [{"name": forged.name, "sha256": forged.sha256, "size": forged.size}]
+    document["files"] = [{"name": forged.name, "digest": forged.digest, "size": forged.size}]
     store._backend.write_atomic(meta, json.dumps(document).encode())
     forged_record = store.get_artifact(edited.uri)
     with pytest.raises(IntegrityError, match=r"its file list hashes to .* but the record says"):
@@ -541,7 +545,7 @@ def test_documents(store: Store) -> None:
 def test_gc_removes_only_unreferenced_old_blobs_and_stale_tmp(store: Store) -> None:
     kept = log_bytes(store, b"kept")
     # An orphan blob, as a writer killed before its metadata would leave behind.
-    orphan = store._backend.store_blob(FileSource(name="x", data=b"orphan!"), link=False)
+    orphan = store._backend.store_blob(FileSource(name="x", data=b"orphan!"), link=False, algorithm=store.digest)
     store._backend.write_atomic("tmp/stage-leftover", b"12345")
 
     young = store.gc()  # default grace period: everything is too new to touch
@@ -556,7 +560,7 @@ def test_gc_removes_only_unreferenced_old_blobs_and_stale_tmp(store: Store) -> N
                               tmp_removed=1, tmp_bytes_removed=5)
     assert report.bytes_removed == 12
     assert blob_count(store) == 1
-    assert not store._backend.exists(f"objects/sha256/{orphan.sha256[:2]}/{orphan.sha256[2:]}")
+    assert not store._backend.exists(blob_path(orphan.digest))
     assert store.read_bytes(kept) == b"kept"
     assert store.verify() == []
 

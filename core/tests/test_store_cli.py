@@ -86,7 +86,7 @@ def test_verify_reports_a_version_the_index_does_not_list(tmp_path: Path, capsys
             f"artifacts/default/k1/{second.uid}.json exists); run `satchel reindex`\n") == out
     assert (0, f"indexed 2 artifact version(s) in {root}\n") == satchel(capsys, "reindex", "--store", str(root))[:2]
     code, out, _err = satchel(capsys, "verify", "--store", str(root))
-    assert (0, f"ok: every artifact in {root}: every file matches its sha256, and the index lists every version as its files say\n") == (code, out)
+    assert (0, f"ok: every artifact in {root}: every file matches its digest, and the index lists every version as its files say\n") == (code, out)
 
 
 def test_reindex_moves_a_garbage_index_aside_and_rebuilds_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,7 +98,7 @@ def test_killed_while_a_file_streams_in(tmp_path: Path, big_file: Path) -> None:
         from satchel.store import Store
         import satchel.store.local as local
 
-        def half_then_hang(source, target, *, fsync=False):
+        def half_then_hang(source, target, *, algorithm, fsync=False):
             with open(source, "rb") as src, open(target, "xb") as out:
                 out.write(src.read(os.path.getsize(source) // 2))
                 out.flush()

@@ -25,7 +25,7 @@ BLOB_NAME = "c" * 62
 def outside(tmp_path: Path) -> Path:
     """A folder of the user's, laid out like a store's folders so gc would take it for garbage."""
     folder = tmp_path / "precious"
-    for rel in ("notes.txt", f"ab/{BLOB_NAME}", f"sha256/ab/{BLOB_NAME}", "stage-leftover"):
+    for rel in ("notes.txt", f"ab/{BLOB_NAME}", f"blake3/ab/{BLOB_NAME}", f"sha256/ab/{BLOB_NAME}", "stage-leftover"):
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(f"the user's {rel}".encode())
@@ -54,7 +54,7 @@ def replace_with_link(store: Store, rel: str, target: Path) -> Path:
 
 
 @needs_symlinks
-@pytest.mark.parametrize("rel", ["tmp", "objects/sha256", "objects"])
+@pytest.mark.parametrize("rel", ["tmp", "objects/blake3", "objects/sha256", "objects"])
 def test_gc_refuses_a_store_folder_that_is_a_link(local_store: Store, outside: Path, rel: str) -> None:
     log_bytes(local_store, b"kept")
     before = contents(outside)
@@ -125,12 +125,13 @@ def test_gc_refuses_a_store_folder_that_is_a_file(store: Store) -> None:
 
 
 @needs_symlinks
-@pytest.mark.parametrize("rel", ["tmp", "objects", "objects/sha256", "artifacts/demo", "refs"])
+@pytest.mark.parametrize("rel", ["tmp", "objects", "objects/blake3", "objects/sha256", "artifacts/demo", "refs"])
 def test_writes_never_go_through_a_linked_store_folder(tmp_path: Path, outside: Path, rel: str) -> None:
     root = tmp_path / "store"
-    Store(root).log_artifact(project="other", key="k", kind="file", files=[FileSource(name="a", data=b"a")])
+    digest = rel.split("/")[1] if rel.startswith("objects/") else None  # a writer whose blobs go there
+    Store(root, digest=digest).log_artifact(project="other", key="k", kind="file", files=[FileSource(name="a", data=b"a")])
     before = contents(outside)
-    fresh = Store(root)
+    fresh = Store(root, digest=digest)
     link = replace_with_link(fresh, rel, outside)
     with pytest.raises(StoreError, match=re.escape(f"{link} is a symbolic link (to {outside})")):
         log_bytes(fresh, b"new")

@@ -122,12 +122,12 @@ def test_a_name_the_filesystem_refuses_is_a_store_error_naming_the_file(
 @pytest.mark.parametrize("older_than", [float("nan"), -5, float("inf"), "3600", True, None])
 def test_gc_refuses_an_older_than_that_is_not_a_time(store: Store, older_than: object) -> None:
     log_bytes(store, b"kept")
-    store._backend.store_blob(FileSource(name="x", data=b"orphan"), link=False)
+    store._backend.store_blob(FileSource(name="x", data=b"orphan"), link=False, algorithm=store.digest)
     with pytest.raises(StoreError, match=re.escape(
         f"gc: older_than must be a number of seconds, 0 or more (such as 3600), not {older_than!r}"
     )):
         store.gc(older_than=older_than)  # type: ignore[arg-type]
-    assert 2 == len(list(store._backend.scan("objects/sha256")))
+    assert 2 == len(list(store._backend.scan(f"objects/{store.digest}")))
 
 
 def test_verify_gc_and_reindex_of_a_store_that_does_not_exist_are_errors(tmp_path: Path) -> None:

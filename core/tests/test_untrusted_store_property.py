@@ -83,7 +83,7 @@ def watching() -> Iterator[list[tuple[str, str]]]:
 def _allowed_module(name: str) -> bool:
     top = name.split(".")[0]
     return top in sys.stdlib_module_names or top in {
-        "satchel", "pluggy", "attrs", "attr", "cattrs", "fsspec", "_distutils_hack", "encodings",
+        "satchel", "pluggy", "attrs", "attr", "cattrs", "fsspec", "blake3", "_distutils_hack", "encodings",
     } or top.startswith("_")
 
 

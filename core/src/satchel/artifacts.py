@@ -127,6 +127,9 @@ class Artifact:
     #: Made, when the artifact is stored, from the digests the store computed for its files: more
     #: files and metadata (see ``Store.log_artifact``'s *derive*); None for none.
     derive: Callable[[list[FileEntry]], tuple[list[FileSource], dict[str, Any]]] | None = None
+    #: The digest the store hashes this artifact's files with when their format needs that one (a
+    #: model package's manifest lists sha256 digests); None for the store's own.
+    digest: str | None = None
 
 
 @attrs.define(kw_only=True)
@@ -227,11 +230,35 @@ UNSTAMPED = Producer(plugin="")
 
 @attrs.frozen
 class FileEntry:
-    """One stored file of an artifact: its name inside the artifact, its sha256 and size."""
+    """One stored file of an artifact: its name inside the artifact, its digest and size.
+
+    ``digest`` is ``<algorithm>:<hex>`` (``blake3:…`` or ``sha256:…``): the algorithm is part of the
+    blob's id, so one store holds files hashed either way. *bare_sha256* marks an entry read from a
+    record written before digests named their algorithm (``"sha256": <hex>``); it is written back
+    in that form, so the record reads back, and its signature checks, exactly as it was.
+    """
 
     name: str
-    sha256: str
+    digest: str
     size: int
+    bare_sha256: bool = attrs.field(default=False, kw_only=True, eq=False, repr=False)
+
+    @property
+    def algorithm(self) -> str:
+        """``blake3`` or ``sha256``."""
+        return self.digest.partition(":")[0]
+
+    @property
+    def hex(self) -> str:
+        """The digest's hex digits, without the algorithm."""
+        return self.digest.partition(":")[2]
+
+    @property
+    def sha256(self) -> str | None:
+        """The sha256 hex of the file when that is its digest; None for another algorithm (a caller
+        that needs a sha256 whatever the store used hashes the file itself)."""
+        algorithm, _sep, digits = self.digest.partition(":")
+        return digits if algorithm == "sha256" else None
 
 
 @attrs.define(kw_only=True)

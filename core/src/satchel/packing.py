@@ -118,6 +118,7 @@ def log_packed(
             preview=artifact.preview,
             run=run,
             derive=artifact.derive,
+            digest=artifact.digest,
         )
     finally:
         packed.clear()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -35,18 +36,22 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from satchel.artifacts import FileEntry
 from satchel.errors import PackagerNotFoundError, SatchelError, UnknownPackingKwargError
 from satchel.host import PluginHost
 from satchel.packagers.base import Packager
 from satchel.packing import log_packed, staging
 from satchel.store import Store
+from satchel.store.paths import blob_path
 from satchel.typenames import type_name
 from satchel.unpacking import unpack_record
 
 __all__ = [
     "EntryPointContract",
     "PackagerContract",
+    "blob_file",
     "check_hostile_instructions",
+    "corrupt_blob",
     "hostile_values",
     "isolated_host",
     "json_values",
@@ -68,6 +73,31 @@ def load_hypothesis_profile() -> str:
 
 PLUGIN_NAME = "under-test"
 PROJECT = "contract"
+
+
+def blob_file(store: Store, entry: FileEntry) -> pathlib.Path:
+    """The file of a local *store* that holds *entry*'s bytes (``objects/<algorithm>/ab/…``), for a
+    test that looks at how a blob is kept or changes it behind the store's back."""
+    if not store._backend.is_local:
+        raise ValueError(f"{store.url} is not a local store; use corrupt_blob, or its backend")
+    return pathlib.Path(store.url, *blob_path(entry.digest).split("/"))
+
+
+def corrupt_blob(store: Store, entry: FileEntry) -> None:
+    """Flip the first byte of *entry*'s blob in *store* (local or not), as a failing disk would."""
+    if store._backend.is_local:
+        path = blob_file(store, entry)
+        path.chmod(0o644)  # blobs are read-only
+        path.write_bytes(_flipped(path.read_bytes(), entry))
+    else:
+        rel = blob_path(entry.digest)
+        store._backend.write_atomic(rel, _flipped(store._backend.read(rel) or b"", entry))
+
+
+def _flipped(data: bytes, entry: FileEntry) -> bytes:
+    if not data:
+        raise ValueError(f"the blob of {entry.name!r} is empty: there is no byte to change")
+    return bytes([data[0] ^ 0xFF]) + data[1:]
 
 
 def json_values(max_leaves: int = 20) -> st.SearchStrategy[Any]:

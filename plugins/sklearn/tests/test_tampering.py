@@ -24,6 +24,7 @@ from satchel.errors import IntegrityError, UnpackingError
 from satchel.models.export import export_model
 from satchel.models.manifest import build_manifest, checksum_text
 from satchel.project import Project
+from satchel.testing import blob_file
 
 MARKER_MODULE = "satchel_planted_marker"
 
@@ -108,7 +109,7 @@ def test_a_changed_byte_in_the_stored_blob_is_refused_before_skops_reads_it(
     project: Project, logged: ArtifactRecord, skops_calls: list[str],
 ) -> None:
     entry = next(f for f in logged.files if f.name == "model.skops")
-    blob = pathlib.Path(project.store.url) / "objects" / "sha256" / entry.sha256[:2] / entry.sha256[2:]
+    blob = blob_file(project.store, entry)
     os.chmod(blob, 0o600)
     blob.write_bytes(_flip_a_byte(blob.read_bytes()))
     with pytest.raises(IntegrityError, match="model.skops"):

@@ -80,7 +80,7 @@ JSON_KEYS: dict[str, str] = {
     "runs": f"a list of objects: {_RUN_KEYS.replace('traceback, ', '')}",
     "runs show": f"an object: {_RUN_KEYS}",
     "artifacts": f"a list of objects: {_ARTIFACT_KEYS}",
-    "artifacts show": f"an object: {_ARTIFACT_KEYS}, hash, files (name, sha256, size), instructions, labels, extra, preview",
+    "artifacts show": f"an object: {_ARTIFACT_KEYS}, hash, files (name, digest, size), instructions, labels, extra, preview",
     "artifacts get": "an object: uri, paths (the files written)",
     "plugins": (
         "a list of objects: name, status (loaded, failed, blocked), distribution, version, priority, "
@@ -97,7 +97,7 @@ JSON_KEYS: dict[str, str] = {
     "code log": f"an object: {_CODE_KEYS}, notebook (file, code_cells, dropped_lines, dropped; or null)",
     "code list": f"a list of objects: {_CODE_KEYS}",
     "code show": (
-        f"an object: {_CODE_KEYS}, labels, files (name, sha256, size), notebook (file, code_cells, "
+        f"an object: {_CODE_KEYS}, labels, files (name, digest, size), notebook (file, code_cells, "
         "dropped_lines, dropped; or null), source (the text of one small .py file, else null)"
     ),
     "functions": f"a list of objects: {_FUNCTION_KEYS}",
@@ -110,7 +110,7 @@ JSON_KEYS: dict[str, str] = {
     "models list": f"a list of objects: {_MODEL_KEYS}",
     "models show": (
         f"an object: {_MODEL_KEYS}, project, run, root_digest, requirements, versions, metrics, params, notes, "
-        "labels, files (name, sha256, size), signature (layout, inputs, outputs, params; or null), "
+        "labels, files (name, digest, size), signature (layout, inputs, outputs, params; or null), "
         "card (the model-card.md text, or null)"
     ),
     "models verify": "an object: ok, target (the URI or folder), files (how many), root_digest, error (or null)",
@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     artifacts.add_argument("--limit", type=_count, default=50, metavar="N", help="show at most N (default 50; 0: all)")
     artifacts_sub = artifacts.add_subparsers(dest="artifacts_command", metavar="{show,get}")
     show_artifact = artifacts_sub.add_parser(
-        "show", help="an artifact's metadata: producer, files with sha256, instructions, preview", parents=[common],
+        "show", help="an artifact's metadata: producer, files with their digests, instructions, preview", parents=[common],
         epilog=_json_epilog("artifacts show"),
     )
     show_artifact.add_argument("ref", metavar="URI", help="a store:// URI, or a key of the project (its latest version)")

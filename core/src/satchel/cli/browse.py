@@ -210,8 +210,8 @@ def _show_artifact(ctx: Context) -> int:
     ])
     print("files:")
     print_table(
-        ["  name", "size", "sha256"],
-        ([f"  {f.name}", human_size(f.size), f.sha256] for f in record.files),
+        ["  name", "size", "digest"],
+        ([f"  {f.name}", human_size(f.size), f.digest] for f in record.files),
     )
     print_mapping("instructions", {k: summarize(v) for k, v in record.instructions.items()})
     print_mapping("labels", record.labels)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from satchel.artifacts import ArtifactRecord
 from satchel.serde import converter
 
 __all__ = [
@@ -62,8 +63,13 @@ GC_KEYS = (
 
 
 def documented(record: Any, keys: Sequence[str], **computed: Any) -> dict[str, Any]:
-    """``record`` unstructured, with the ``computed`` keys that are not its fields, cut to ``keys``."""
+    """``record`` unstructured, with the ``computed`` keys that are not its fields, cut to ``keys``.
+
+    An artifact's files are shown as name, digest and size, whichever form its record has them in
+    (records written before digests named their algorithm hold a bare ``sha256``)."""
     data = {**converter.unstructure(record), **computed}
+    if isinstance(record, ArtifactRecord) and "files" in keys:
+        data["files"] = [{"name": e.name, "digest": e.digest, "size": e.size} for e in record.files]
     return {key: data[key] for key in keys}
 
 

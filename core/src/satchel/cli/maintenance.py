@@ -42,9 +42,9 @@ def cmd_verify(ctx: Context) -> int:
         return EXIT_FAILED if problems else EXIT_OK
     if not problems:
         if ref is not None:
-            print(f"ok: {ref}: every file matches its sha256")
+            print(f"ok: {ref}: every file matches its digest")
         else:
-            print(f"ok: every artifact in {store.url}: every file matches its sha256, and the index "
+            print(f"ok: every artifact in {store.url}: every file matches its digest, and the index "
                   "lists every version as its files say")
         if signatures is not None:
             print(str(signatures))

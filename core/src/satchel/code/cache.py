@@ -105,7 +105,7 @@ def read_target(record: ArtifactRecord) -> tuple[bytes, str]:
         ) from None
     except Exception as error:  # fsspec backends raise their own types
         raise CodeError(f"{_label(record)}: cannot read {url} ({type(error).__name__}: {error})") from error
-    actual = hash_bytes(data)
+    actual = hash_bytes(data, "sha256")
     if actual != target["sha256"]:
         raise IntegrityError(
             f"{_label(record)} references {url}, which changed after it was logged (sha256 "

@@ -83,7 +83,7 @@ def _copy_to_target(source: CodeSource, target_path: str, what: str) -> dict[str
             handle.write(data)
     except Exception as error:  # fsspec backends raise their own types
         raise CodeError(f"{what}: cannot copy the code to target_path {url} ({type(error).__name__}: {error})") from error
-    return {"url": url, "sha256": hash_bytes(data), "size": len(data), "name": stored.name, "copy": True}
+    return {"url": url, "sha256": hash_bytes(data, "sha256"), "size": len(data), "name": stored.name, "copy": True}
 
 
 def _log_reference(
@@ -106,7 +106,7 @@ def _log_reference(
     finally:
         os.remove(local)
         os.rmdir(os.path.dirname(local))
-    sha256 = hash_bytes(data)
+    sha256 = hash_bytes(data, "sha256")
     extra = {
         "code_type": code_type, "requirements": requirements, **source.metadata(),
         "target": {"url": url, "sha256": sha256, "size": len(data), "name": name, "copy": False},

@@ -23,6 +23,7 @@ __all__ = [
     "build_manifest",
     "checksum_text",
     "file_digests",
+    "file_sha256",
     "read_manifest",
     "root_digest",
     "verify_digests",
@@ -53,9 +54,14 @@ def file_digests(folder: str) -> dict[str, str]:
             rel = os.path.relpath(full, folder).replace(os.sep, "/")
             if rel in _SELF:
                 continue
-            with open(full, "rb") as handle:
-                found[rel] = hashlib.file_digest(handle, "sha256").hexdigest()
+            found[rel] = file_sha256(full)
     return found
+
+
+def file_sha256(path: str) -> str:
+    """The sha256 hex of one file."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def build_manifest(digests: Mapping[str, str]) -> dict[str, Any]:

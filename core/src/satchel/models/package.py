@@ -47,6 +47,7 @@ from satchel.models.manifest import (
     MANIFEST,
     build_manifest,
     checksum_text,
+    file_sha256,
     read_manifest,
     root_digest,
     verify_digests,
@@ -275,7 +276,9 @@ def build_package(key: str, files: ModelFiles, folder: str, *, request: ModelReq
         handle.write(card)
     return ModelArtifact(
         key=key, src_path=folder, format=files.format, framework=files.framework, requirements=requirements,
-        derive=manifest_files,
+        # The manifest lists sha256 digests (the portable format's): the store hashes the files by
+        # sha256 too, so the manifest is made from its digests and no file is read twice.
+        derive=manifest_files, digest="sha256",
         package={
             "signature": signature.to_json() if signature is not None else None,
             "model_files": sorted(files.files), "versions": versions, "metrics": to_jsonable(dict(request.metrics)),
@@ -286,11 +289,18 @@ def build_package(key: str, files: ModelFiles, folder: str, *, request: ModelReq
 
 def manifest_files(entries: list[FileEntry]) -> tuple[list[FileSource], dict[str, Any]]:
     """``manifest.json`` and ``checksum.txt`` made from the digests the store computed for the
-    package's files as it took them in (no second pass over them), and the root digest to record."""
+    package's files as it took them in (no second pass over them), and the root digest to record.
+
+    The entries must be sha256 ones: a package is stored with ``digest="sha256"``."""
     digests = {}
     for entry in entries:
         if entry.name in (MANIFEST, CHECKSUMS):
             raise SatchelError(f"a model package's {entry.name} is made when it is stored; do not write one")
+        if entry.sha256 is None:
+            raise SatchelError(
+                f"a model package's manifest lists sha256 digests, but the store hashed {entry.name!r} "
+                f"with {entry.algorithm}; store the package with digest='sha256'"
+            )
         digests[entry.name] = entry.sha256
     manifest = build_manifest(digests)
     files = [
@@ -364,7 +374,7 @@ def open_package(folder: str, record: ArtifactRecord | None = None) -> ModelPack
     if record is not None:
         if record.kind != "model":
             raise UnpackingError(f"{record.uri} is a {record.kind} artifact, not a model package")
-        listed = {entry.name: entry.sha256 for entry in record.files}
+        listed = {entry.name: entry for entry in record.files}
         if MANIFEST not in listed:
             raise IntegrityError(f"{where}: the package has no {MANIFEST}; it cannot be verified, so nothing was loaded")
         with open(os.path.join(folder, MANIFEST), "rb") as handle:
@@ -372,8 +382,10 @@ def open_package(folder: str, record: ArtifactRecord | None = None) -> ModelPack
         claimed = record.extra.get("root_digest")
         if claimed is not None and claimed != root_digest(expected):
             raise IntegrityError(f"{where}: the manifest's root digest is not the one recorded for this version; nothing was loaded")
-        # The store checked each file's bytes against these digests while fetching them.
-        actual = {name: digest for name, digest in listed.items() if name not in (MANIFEST, CHECKSUMS)}
+        # The store checked each file's bytes against its digest while fetching it: a sha256 one
+        # is the manifest's own; a file stored by another algorithm is hashed by sha256 here.
+        actual = {name: entry.sha256 or file_sha256(os.path.join(folder, *name.split("/")))
+                  for name, entry in listed.items() if name not in (MANIFEST, CHECKSUMS)}
         verify_digests(expected, actual, where)
         metadata: Mapping[str, Any] = record.extra
     else:

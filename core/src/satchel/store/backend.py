@@ -13,7 +13,8 @@ __all__ = ["Backend", "open_backend", "split_url"]
 
 
 class Backend(Protocol):
-    """Paths are posix paths relative to the store root (``objects/sha256/ab/…``)."""
+    """Paths are posix paths relative to the store root (``objects/blake3/ab/…``). A blob is named
+    by its digest, ``<algorithm>:<hex>``, and hashed by that algorithm whenever it is read."""
 
     url: str
     is_local: bool
@@ -55,19 +56,21 @@ class Backend(Protocol):
     def local_folder(self, rel: str) -> str | None:
         """The local path of the store's folder *rel*, made if needed; None on non-local stores."""
 
-    def store_blob(self, source: FileSource, *, link: bool) -> FileEntry:
-        """Stream *source* into ``objects/``, hashing as it goes; identical content is kept once."""
+    def store_blob(self, source: FileSource, *, link: bool, algorithm: str) -> FileEntry:
+        """Stream *source* into ``objects/<algorithm>/``, hashing by *algorithm* as it goes;
+        identical content is kept once (per algorithm)."""
 
     def fetch_blob(
-        self, sha256: str, target: str, *, link: bool, progress: Callable[[int], object] | None = None
+        self, digest: str, target: str, *, link: bool, progress: Callable[[int], object] | None = None
     ) -> tuple[str, int]:
-        """Put a blob's content at the new local path *target*; return (sha256, size) of it.
-        *progress* is told the size of each chunk copied."""
+        """Put a blob's content at the new local path *target*; return (digest, size) of what was
+        put there, by the algorithm *digest* names. *progress* is told the size of each chunk copied."""
 
-    def hash_blob(self, sha256: str) -> tuple[str, int]:
-        """(sha256, size) of a stored blob, read once; FileNotFoundError when it is missing."""
+    def hash_blob(self, digest: str) -> tuple[str, int]:
+        """(digest, size) of a stored blob, by the algorithm *digest* names, read once;
+        FileNotFoundError when it is missing."""
 
-    def read_blob(self, sha256: str) -> bytes:
+    def read_blob(self, digest: str) -> bytes:
         """A blob's bytes (not yet verified); FileNotFoundError when it is missing."""
 
     def make_item_dir(self) -> str:

@@ -195,28 +195,29 @@ class LocalBackend:
 
     # -- blobs -------------------------------------------------------------------------------
 
-    def store_blob(self, source: FileSource, *, link: bool) -> FileEntry:
+    def store_blob(self, source: FileSource, *, link: bool, algorithm: str) -> FileEntry:
         staged = self._tmp_path("stage-")
         try:
             if source.data is not None:
-                digest, size = self._stage_bytes(source.data, staged)
+                digits, size = self._stage_bytes(source.data, staged, algorithm)
             else:
                 assert source.path is not None
-                digest, size = self._stage_file(source.path, staged, link=link)
+                digits, size = self._stage_file(source.path, staged, link=link, algorithm=algorithm)
+            digest = f"{algorithm}:{digits}"
             self._promote(staged, digest, size)
         finally:
             _unlink_quietly(staged)
-        return FileEntry(name=source.name, sha256=digest, size=size)
+        return FileEntry(name=source.name, digest=digest, size=size)
 
-    def _stage_bytes(self, data: bytes, staged: str) -> tuple[str, int]:
+    def _stage_bytes(self, data: bytes, staged: str, algorithm: str) -> tuple[str, int]:
         with open(staged, "xb") as handle:
             handle.write(data)
             if self.durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        return hash_bytes(data), len(data)
+        return hash_bytes(data, algorithm), len(data)
 
-    def _stage_file(self, source: str, staged: str, *, link: bool) -> tuple[str, int]:
+    def _stage_file(self, source: str, staged: str, *, link: bool, algorithm: str) -> tuple[str, int]:
         try:
             info = os.stat(source)
         except OSError as exc:
@@ -229,11 +230,11 @@ class LocalBackend:
             except OSError:
                 pass  # links refused (permissions, filesystem): copy instead
             else:
-                digest, size = hash_file(staged)
+                digits, size = hash_file(staged, algorithm)
                 if self.durable:
                     _fsync_path(staged)
-                return digest, size
-        return copy_hashing(source, staged, fsync=self.durable)
+                return digits, size
+        return copy_hashing(source, staged, algorithm=algorithm, fsync=self.durable)
 
     def _promote(self, staged: str, digest: str, size: int) -> None:
         final = self.path(blob_path(digest))
@@ -255,9 +256,10 @@ class LocalBackend:
             _fsync_dir(os.path.dirname(final))
 
     def fetch_blob(
-        self, sha256: str, target: str, *, link: bool, progress: Callable[[int], object] | None = None
+        self, digest: str, target: str, *, link: bool, progress: Callable[[int], object] | None = None
     ) -> tuple[str, int]:
-        blob = self.path(blob_path(sha256))
+        blob = self.path(blob_path(digest))
+        algorithm = digest.partition(":")[0]
         if link:
             try:
                 os.link(blob, target)
@@ -266,14 +268,15 @@ class LocalBackend:
             except OSError:
                 pass  # another filesystem, or links refused: copy instead
             else:
-                return hash_file(target)
-        return copy_hashing(blob, target, progress=progress)
+                return _named(algorithm, hash_file(target, algorithm))
+        return _named(algorithm, copy_hashing(blob, target, algorithm=algorithm, progress=progress))
 
-    def hash_blob(self, sha256: str) -> tuple[str, int]:
-        return hash_file(self.path(blob_path(sha256)))
+    def hash_blob(self, digest: str) -> tuple[str, int]:
+        algorithm = digest.partition(":")[0]
+        return _named(algorithm, hash_file(self.path(blob_path(digest)), algorithm))
 
-    def read_blob(self, sha256: str) -> bytes:
-        with open(self.path(blob_path(sha256)), "rb") as handle:
+    def read_blob(self, digest: str) -> bytes:
+        with open(self.path(blob_path(digest)), "rb") as handle:
             return handle.read()
 
     def make_item_dir(self) -> str:
@@ -335,6 +338,11 @@ def _check_root(root: str) -> None:
         raise StoreError(
             f"the store {root} is a file, not a folder; give the path of a folder (or of one to create)"
         )
+
+
+def _named(algorithm: str, hashed: tuple[str, int]) -> tuple[str, int]:
+    """(``<algorithm>:<hex>``, size) from (hex, size)."""
+    return f"{algorithm}:{hashed[0]}", hashed[1]
 
 
 def _mkdtemp(parent: str, prefix: str) -> str:

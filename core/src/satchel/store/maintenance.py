@@ -10,7 +10,7 @@ import attrs
 
 from satchel.errors import StoreError
 from satchel.store.hashing import manifest_hash
-from satchel.store.paths import OBJECTS, TMP
+from satchel.store.paths import OBJECTS, TMP, blob_folders
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
@@ -30,8 +30,8 @@ __all__ = [
 class VerifyProblem:
     """One thing wrong with a stored artifact.
 
-    ``problem`` is ``"mismatch"`` (the bytes hash to ``actual``, not ``expected``), ``"missing"``
-    (the blob is gone), ``"manifest"`` (the record's ``hash`` does not match its file list),
+    ``problem`` is ``"mismatch"`` (the bytes hash to ``actual``, not ``expected``: digests, as
+    ``<algorithm>:<hex>``), ``"missing"`` (the blob ``expected`` is gone), ``"manifest"`` (the record's ``hash`` does not match its file list),
     ``"metadata"`` (the metadata file cannot be read; ``uri`` is then its path) or ``"index"``
     (the listing index differs from the files: ``actual`` says how, ``expected`` is the uid a
     tag's ref holds; ``satchel reindex`` fixes it) or ``"signature"`` (with a key configured: an
@@ -47,7 +47,9 @@ class VerifyProblem:
 
     def __str__(self) -> str:
         if self.problem == "mismatch":
-            return f"{self.uri}: {self.file}: sha256 is {self.actual}, expected {self.expected}"
+            algorithm, _sep, expected = str(self.expected).partition(":")
+            actual = str(self.actual).partition(":")[2]
+            return f"{self.uri}: {self.file}: {algorithm} is {actual}, expected {expected}"
         if self.problem == "missing":
             return f"{self.uri}: {self.file}: blob {self.expected} is missing"
         if self.problem == "manifest":
@@ -129,18 +131,18 @@ def verify_records(backend: Backend, records: Iterable[ArtifactRecord]) -> list[
             problems.append(VerifyProblem(uri=record.uri, file="", problem="manifest",
                                           expected=record.hash, actual=actual_manifest))
         for entry in record.files:
-            if entry.sha256 not in hashed:
+            if entry.digest not in hashed:
                 try:
-                    hashed[entry.sha256] = backend.hash_blob(entry.sha256)
+                    hashed[entry.digest] = backend.hash_blob(entry.digest)
                 except (FileNotFoundError, StoreError):
-                    hashed[entry.sha256] = None
-            result = hashed[entry.sha256]
+                    hashed[entry.digest] = None
+            result = hashed[entry.digest]
             if result is None:
                 problems.append(VerifyProblem(uri=record.uri, file=entry.name, problem="missing",
-                                              expected=entry.sha256))
-            elif result != (entry.sha256, entry.size):
+                                              expected=entry.digest))
+            elif result != (entry.digest, entry.size):
                 problems.append(VerifyProblem(uri=record.uri, file=entry.name, problem="mismatch",
-                                              expected=entry.sha256, actual=result[0]))
+                                              expected=entry.digest, actual=result[0]))
     return problems
 
 
@@ -152,19 +154,24 @@ def collect_garbage(
     older_than: float,
     in_use: Callable[[str], bool],
 ) -> GcReport:
-    """Remove blobs not in ``referenced()`` and ``tmp/`` entries unchanged for *older_than* seconds.
+    """Remove blobs (digests ``<algorithm>:<hex>``) not in ``referenced()`` and ``tmp/`` entries
+    unchanged for *older_than* seconds.
 
     The grace period protects writers between storing blobs and committing metadata: a blob
     stored or reused by a writer has just changed (rename, link or chmod renew its ctime).
-    Before anything is read, ``objects/sha256`` and ``tmp`` must be real folders of the store;
-    a link inside them is removed as a link.
+    Before anything is read, ``objects``, each algorithm's folder in it (``objects/blake3``,
+    ``objects/sha256``) and ``tmp`` must be real folders of the store; a link inside them is
+    removed as a link.
     """
     try:
-        has_objects, has_tmp = backend.check_folder(OBJECTS), backend.check_folder(TMP)
+        has_objects = backend.check_folder(OBJECTS)
+        folders = [(algorithm, folder) for algorithm, folder in blob_folders()
+                   if has_objects and backend.check_folder(folder)]
+        has_tmp = backend.check_folder(TMP)
     except StoreError as exc:
         raise StoreError(f"gc stopped: {exc}; nothing was removed") from exc
     try:
-        return _collect(backend, referenced(), has_objects=has_objects, has_tmp=has_tmp,
+        return _collect(backend, referenced(), folders=folders, has_tmp=has_tmp,
                         dry_run=dry_run, older_than=older_than, in_use=in_use)
     except StoreError as exc:
         if str(exc).startswith("gc stopped: "):
@@ -176,7 +183,7 @@ def _collect(
     backend: Backend,
     referenced: set[str],
     *,
-    has_objects: bool,
+    folders: list[tuple[str, str]],
     has_tmp: bool,
     dry_run: bool,
     older_than: float,
@@ -184,9 +191,10 @@ def _collect(
 ) -> GcReport:
     now = time.time()
     removed = removed_bytes = kept = 0
-    for rel, size, changed in list(backend.scan(OBJECTS)) if has_objects else []:
-        parts = rel.split("/")
-        digest = parts[-2] + parts[-1] if len(parts) >= 2 else ""
+    blobs = [(algorithm, found) for algorithm, folder in folders for found in list(backend.scan(folder))]
+    for algorithm, (rel, size, changed) in blobs:
+        parts = rel.split("/")  # objects/<algorithm>/ab/cdef…
+        digest = f"{algorithm}:{parts[-2]}{parts[-1]}" if len(parts) == 4 else ""
         if digest in referenced or now - changed < older_than:
             kept += 1
             continue

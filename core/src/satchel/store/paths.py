@@ -6,6 +6,7 @@ import re
 
 from satchel.errors import StoreError
 from satchel.names import is_valid_name
+from satchel.store.hashing import ALGORITHMS, digest_problem
 from satchel.uri import is_uid
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "RUNS",
     "TMP",
     "artifact_dir",
+    "blob_folders",
     "blob_path",
     "check_document_path",
     "check_file_names",
@@ -27,7 +29,7 @@ __all__ = [
     "run_path",
 ]
 
-OBJECTS = "objects/sha256"
+OBJECTS = "objects"
 ARTIFACTS = "artifacts"
 REFS = "refs"
 RUNS = "runs"
@@ -35,7 +37,6 @@ PROJECTS = "projects"
 TMP = "tmp"
 INDEX_FILE = "index.sqlite"
 
-_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # C0 and C1 controls, DEL, and the invisible or reordering characters that make a name display as
 # another one (zero-width, bidi embeddings, overrides and isolates, the BOM).
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -48,11 +49,19 @@ _MAX_DOCUMENT_PART = 200
 _MAX_DOCUMENT_PATH = 1024
 
 
-def blob_path(sha256: str) -> str:
-    """``objects/sha256/ab/cdef…``: the first two hex digits fan the blobs out over 256 folders."""
-    if _SHA256_RE.fullmatch(sha256) is None:
-        raise StoreError(f"invalid sha256 {sha256!r}: expected 64 lowercase hex characters")
-    return f"{OBJECTS}/{sha256[:2]}/{sha256[2:]}"
+def blob_path(digest: str) -> str:
+    """``objects/<algorithm>/ab/cdef…`` for the digest ``<algorithm>:abcdef…``: the algorithm is part
+    of the blob's id, and the first two hex digits fan the blobs out over 256 folders."""
+    problem = digest_problem(digest)
+    if problem is not None:
+        raise StoreError(f"invalid digest {digest!r}: expected {problem}")
+    algorithm, _sep, digits = digest.partition(":")
+    return f"{OBJECTS}/{algorithm}/{digits[:2]}/{digits[2:]}"
+
+
+def blob_folders() -> list[tuple[str, str]]:
+    """(algorithm, folder) of each folder blobs live in: ``objects/blake3``, ``objects/sha256``."""
+    return [(algorithm, f"{OBJECTS}/{algorithm}") for algorithm in ALGORITHMS]
 
 
 def artifact_dir(project: str, key: str) -> str:

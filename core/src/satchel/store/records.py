@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from satchel.artifacts import ArtifactRecord, FileEntry
 from satchel.errors import IntegrityError, StoreError
-from satchel.store.hashing import manifest_hash
+from satchel.store.hashing import digest_problem, manifest_hash
 from satchel.store.paths import ARTIFACTS, check_file_names, metadata_path
 from satchel.store.shape import check_record_data, check_tags
 
@@ -34,9 +34,6 @@ __all__ = [
     "scan_signed",
     "signature_status",
 ]
-
-_HEX = frozenset("0123456789abcdef")
-
 
 def now() -> str:
     """The current UTC time as ISO 8601 with milliseconds (the ``created`` field)."""
@@ -192,10 +189,9 @@ def check_readable(record: object) -> ArtifactRecord:
         raise StoreError(f"expected an ArtifactRecord (see Store.get_artifact), got {record!r}")
     check_file_names([entry.name for entry in record.files], f"artifact {record.uri}")
     for entry in record.files:
-        if not (isinstance(entry.sha256, str) and len(entry.sha256) == 64
-                and set(entry.sha256) <= _HEX and isinstance(entry.size, int)):
+        if digest_problem(entry.digest) is not None or not isinstance(entry.size, int):
             raise IntegrityError(
-                f"artifact {record.uri}: file {entry.name!r} has an invalid sha256 or size in its "
+                f"artifact {record.uri}: file {entry.name!r} has an invalid digest or size in its "
                 "metadata; nothing was read"
             )
     actual = manifest_hash(record.files)
@@ -223,12 +219,14 @@ def pick_file(record: ArtifactRecord, name: str | None) -> FileEntry:
 def missing_blob_message(record: ArtifactRecord, entry: FileEntry) -> str:
     return (
         f"artifact {record.uri}: file {entry.name!r} is missing from the store (blob "
-        f"{entry.sha256}); nothing was read. Run `satchel verify` to check the whole store"
+        f"{entry.digest}); nothing was read. Run `satchel verify` to check the whole store"
     )
 
 
 def corrupt_message(record: ArtifactRecord, entry: FileEntry, actual: str) -> str:
+    """*actual* is the digest the file's bytes have now, by the entry's algorithm."""
     return (
-        f"artifact {record.uri}: file {entry.name!r} is corrupt: its sha256 is {actual}, "
-        f"expected {entry.sha256}; nothing was read. Run `satchel verify` to check the whole store"
+        f"artifact {record.uri}: file {entry.name!r} is corrupt: its {entry.algorithm} is "
+        f"{actual.partition(':')[2]}, expected {entry.hex}; nothing was read. Run `satchel verify` "
+        "to check the whole store"
     )

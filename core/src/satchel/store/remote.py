@@ -141,7 +141,7 @@ class FsspecBackend:
 
     # -- blobs -------------------------------------------------------------------------------
 
-    def store_blob(self, source: FileSource, *, link: bool) -> FileEntry:
+    def store_blob(self, source: FileSource, *, link: bool, algorithm: str) -> FileEntry:
         del link  # nothing to link to on a remote filesystem
         staged = self.path(f"{TMP}/stage-{secrets.token_hex(12)}")
         self.fs.makedirs(self.path(TMP), exist_ok=True)
@@ -149,11 +149,12 @@ class FsspecBackend:
             with self.fs.open(staged, "wb") as out:
                 if source.data is not None:
                     out.write(source.data)
-                    digest, size = hash_bytes(source.data), len(source.data)
+                    digits, size = hash_bytes(source.data, algorithm), len(source.data)
                 else:
                     assert source.path is not None
                     with _open_source(source.path) as handle:
-                        digest, size = stream_hashing(handle, out)
+                        digits, size = stream_hashing(handle, out, algorithm=algorithm)
+            digest = f"{algorithm}:{digits}"
             final = self.path(blob_path(digest))
             self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
             # Always move, even over an identical blob: it renews the blob's time for gc.
@@ -161,23 +162,27 @@ class FsspecBackend:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 self.fs.rm_file(staged)
-        return FileEntry(name=source.name, sha256=digest, size=size)
+        return FileEntry(name=source.name, digest=digest, size=size)
 
     def fetch_blob(
-        self, sha256: str, target: str, *, link: bool, progress: Callable[[int], object] | None = None
+        self, digest: str, target: str, *, link: bool, progress: Callable[[int], object] | None = None
     ) -> tuple[str, int]:
         del link
-        with self.fs.open(self.path(blob_path(sha256)), "rb") as handle, open(
+        algorithm = digest.partition(":")[0]
+        with self.fs.open(self.path(blob_path(digest)), "rb") as handle, open(
             target, "xb"
         ) as out:
-            return stream_hashing(handle, out, progress)
+            digits, size = stream_hashing(handle, out, progress, algorithm=algorithm)
+        return f"{algorithm}:{digits}", size
 
-    def hash_blob(self, sha256: str) -> tuple[str, int]:
-        with self.fs.open(self.path(blob_path(sha256)), "rb") as handle:
-            return stream_hashing(handle, None)
+    def hash_blob(self, digest: str) -> tuple[str, int]:
+        algorithm = digest.partition(":")[0]
+        with self.fs.open(self.path(blob_path(digest)), "rb") as handle:
+            digits, size = stream_hashing(handle, None, algorithm=algorithm)
+        return f"{algorithm}:{digits}", size
 
-    def read_blob(self, sha256: str) -> bytes:
-        data: bytes = self.fs.cat_file(self.path(blob_path(sha256)))
+    def read_blob(self, digest: str) -> bytes:
+        data: bytes = self.fs.cat_file(self.path(blob_path(digest)))
         return data
 
     def make_item_dir(self) -> str:

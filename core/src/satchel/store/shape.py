@@ -9,6 +9,7 @@ from typing import Any
 from satchel.artifacts import ARTIFACT_KINDS
 from satchel.errors import StoreError
 from satchel.names import is_valid_name
+from satchel.store.hashing import digest_problem
 from satchel.store.paths import check_file_names
 from satchel.uri import is_uid
 
@@ -49,13 +50,13 @@ def check_record_data(data: object) -> dict[str, Any]:
     _whole(get("size"), "size", _MAX_SIZE)
     files = get("files", [])
     if type(files) is not list:
-        raise _bad("files", files, "a list of {name, sha256, size}")
+        raise _bad("files", files, "a list of {name, digest, size}")
     for number, entry in enumerate(files):
         if type(entry) is not dict:
-            raise _bad(f"files[{number}]", entry, "an object with name, sha256 and size")
+            raise _bad(f"files[{number}]", entry, "an object with name, digest and size")
         if type(entry.get("name")) is not str:
             raise _bad(f"files[{number}].name", entry.get("name"), "a file name")
-        _sha256(entry.get("sha256"), f"files[{number}].sha256")
+        _file_digest(entry, f"files[{number}]")
         _whole(entry.get("size"), f"files[{number}].size", _MAX_SIZE)
     check_file_names([entry["name"] for entry in files], "files")
     for field in _OPTIONAL_TEXT:
@@ -91,6 +92,19 @@ def check_tags(tags: object, where: str) -> list[str]:
 def _whole(value: object, field: str, most: int) -> None:
     if type(value) is not int or not 0 <= value <= most:
         raise _bad(field, value, f"a whole number from 0 to {most}")
+
+
+def _file_digest(entry: dict[str, Any], field: str) -> None:
+    """``digest`` (``<algorithm>:<hex>``), or ``sha256`` (a bare hex) as records written before
+    digests named their algorithm have it; not both."""
+    if "digest" not in entry and "sha256" in entry:
+        _sha256(entry["sha256"], f"{field}.sha256")
+        return
+    if "sha256" in entry:
+        raise _bad(field, entry, "a digest, or a sha256 (an older record's), not both")
+    problem = digest_problem(entry.get("digest"))
+    if problem is not None:
+        raise _bad(f"{field}.digest", entry.get("digest"), problem)
 
 
 def _sha256(value: object, field: str) -> None:

@@ -2,7 +2,8 @@
 
 Layout under the root (a local folder, or any fsspec URL)::
 
-    objects/sha256/ab/cdef…                  immutable blobs (mode 0o444), named by the sha256 of their bytes
+    objects/blake3/ab/cdef…                  immutable blobs (mode 0o444), named by the blake3 of their bytes
+    objects/sha256/ab/cdef…                  … or by their sha256: the algorithm is part of a blob's id
     artifacts/<project>/<key>/<uid>.json     ArtifactRecord JSON, written once: the commit point
     refs/<project>/<key>/<iteration>/<tag>   the uid a tag points at (a symlink's text on local disk,
                                              else a small file), replaced atomically
@@ -11,7 +12,8 @@ Layout under the root (a local folder, or any fsspec URL)::
     tmp/                                     staging, packagers' scratch and data-item folders
     index.sqlite                             listing index (WAL), rebuildable from the files above
 
-A write goes: every file streams into ``tmp/`` while it is hashed (a file already on the same
+A write goes: every file streams into ``tmp/`` while it is hashed by the store's digest (blake3
+unless ``Store(digest="sha256")`` or ``$SATCHEL_DIGEST`` says otherwise; a file already on the same
 filesystem is hardlinked and read once) and is renamed to its address; identical content is kept
 once. Then the index is told the version is coming, the metadata file appears in one step under a
 uid nobody has used (an exclusive create: the commit point), the refs move (each an atomic
@@ -19,11 +21,15 @@ replace), and the index lists the version. A process killed at any point leaves 
 artifact, or orphan blobs and staging files that nothing refers to and that ``gc`` removes; a tag
 keeps pointing at the last complete version. A version committed by a writer killed before the
 index listed it is listed by the next reader (see `satchel.store.repair`). Every read hashes the
-bytes again before anything else sees them.
+bytes again, by the algorithm their entry names, before anything else sees them; a store may hold
+blobs of both algorithms (the same bytes stored once each way are two blobs).
 
-An artifact's ``hash`` is the sha256 of its manifest: one ``<name>\t<sha256>\t<size>\n`` line per
-file, sorted by name, UTF-8 (see `satchel.store.hashing.manifest_text`). Version uids are 12 hex
-digits of Unix milliseconds then 20 random hex digits, so they sort by time.
+A record's file entry is ``{"name", "digest": "<algorithm>:<hex>", "size"}``; records written
+before digests named their algorithm hold ``"sha256": "<hex>"`` instead, and read, verify and
+round-trip as they are. An artifact's ``hash`` is the sha256 of its manifest: one
+``<name>\t<digest>\t<size>\n`` line per file, sorted by name, UTF-8, the digest a bare hex for
+sha256 and ``blake3:<hex>`` for blake3 (see `satchel.store.hashing.manifest_text`). Version uids
+are 12 hex digits of Unix milliseconds then 20 random hex digits, so they sort by time.
 
 Non-local stores keep their index in a local cache (``$SATCHEL_CACHE_DIR``, default
 ``~/.cache/satchel/index/``) or, for ``memory://``, in memory; the files stay the truth and
@@ -57,7 +63,7 @@ from satchel.store.checks import (
     check_text,
     tag_list,
 )
-from satchel.store.hashing import hash_bytes, manifest_hash
+from satchel.store.hashing import DEFAULT_ALGORITHM, DIGEST_ENV, check_algorithm, hash_bytes, manifest_hash
 from satchel.store.maintenance import (
     GcReport,
     SignatureReport,
@@ -112,6 +118,10 @@ class Store:
     *index_path* overrides where the SQLite index lives. Nothing is written until something is
     stored: opening a store that does not exist yet creates nothing.
 
+    *digest* is the algorithm new blobs are hashed and named by: ``"blake3"`` (the default) or
+    ``"sha256"``; None takes ``$SATCHEL_DIGEST``, else blake3. Each file entry names its own
+    algorithm and is verified by it, so a store holds (and reads) blobs of both.
+
     *signing* is the caller's key (see `satchel.signing`): a `Signer`, or None (the default) for
     the one the environment configures (``SATCHEL_SIGNING_KEY``, ``SATCHEL_SIGNING_KEY_FILE``,
     ``SATCHEL_VERIFY_KEY_FILE``), or False for none. With a key, every record, tag and run
@@ -127,7 +137,13 @@ class Store:
         durable: bool = False,
         index_path: str | os.PathLike[str] | None = None,
         signing: Signer | bool | None = None,
+        digest: str | None = None,
     ) -> None:
+        if digest is None:
+            chosen = os.environ.get(DIGEST_ENV) or DEFAULT_ALGORITHM
+            self.digest: str = check_algorithm(chosen, f" in ${DIGEST_ENV}")
+        else:
+            self.digest = check_algorithm(digest)
         self._backend: Backend = open_backend(url, durable=durable)
         self.url: str = self._backend.url
         self._index_path = None if index_path is None else os.fspath(index_path)
@@ -191,12 +207,16 @@ class Store:
         run: str | None = None,
         link: bool = True,
         derive: Callable[[list[FileEntry]], tuple[list[FileSource], dict[str, Any]]] | None = None,
+        digest: str | None = None,
     ) -> ArtifactRecord:
         """Store *files* as a new version of ``<project>/<key>`` and move *tags* to it.
 
         *derive*, given the entries of the stored files (their digests as the store computed them
         while taking them in), returns more files made from them and metadata to add to *extra*: a
         model package's manifest is made this way, without a second pass over the files.
+
+        *digest* hashes these files by another algorithm than the store's (a format whose own
+        manifest lists sha256 digests asks for sha256, so each file is still read once).
 
         With *link* (the default) a source file on the store's filesystem is hardlinked into the
         store instead of copied: it then shares its inode with a read-only blob, so it becomes
@@ -205,6 +225,7 @@ class Store:
         what = f"artifact {project}/{key}"
         if self.signer is not None:
             self.signer.require_signing(what)
+        algorithm = self.digest if digest is None else check_algorithm(digest, f" for {what}")
         validate_name(project, "project")
         validate_name(key, "key")
         check_kind(kind, f"cannot store {project}/{key}")
@@ -220,13 +241,14 @@ class Store:
                            ("object_type", object_type), ("run", run)):
             check_text(text, f"{what}: {name}")
 
-        entries = [self._backend.store_blob(source, link=link) for source in sources]
+        entries = [self._backend.store_blob(source, link=link, algorithm=algorithm) for source in sources]
         if derive is not None:
             derived, more = derive(entries)
             check_json(more, f"{what}: derived extra")
             extra = {**(extra or {}), **more}
             derived_sources = check_sources(derived, what)
-            entries += [self._backend.store_blob(source, link=link) for source in derived_sources]
+            entries += [self._backend.store_blob(source, link=link, algorithm=algorithm)
+                        for source in derived_sources]
             check_file_names(sorted(entry.name for entry in entries), what)
             entries.sort(key=lambda entry: entry.name)
         record = ArtifactRecord(
@@ -323,11 +345,11 @@ class Store:
         """The verified bytes of one file of *record* (its only file when *name* is None)."""
         entry = pick_file(check_readable(record), name)
         try:
-            data = self._backend.read_blob(entry.sha256)
+            data = self._backend.read_blob(entry.digest)
         except FileNotFoundError:
             raise IntegrityError(missing_blob_message(record, entry)) from None
-        actual = hash_bytes(data)
-        if actual != entry.sha256 or len(data) != entry.size:
+        actual = f"{entry.algorithm}:{hash_bytes(data, entry.algorithm)}"
+        if actual != entry.digest or len(data) != entry.size:
             raise IntegrityError(corrupt_message(record, entry, actual))
         return data
 
@@ -563,7 +585,7 @@ class Store:
                         f"gc stopped: cannot read the metadata {rel} ({error}), so it cannot tell "
                         "which blobs are in use; repair or remove that file first"
                     )
-                digests.update(entry.sha256 for entry in record.files)
+                digests.update(entry.digest for entry in record.files)
             return digests
 
         mine = tempdirs.registered()
@@ -765,7 +787,7 @@ class Store:
         for entry in record.files:
             target = os.path.join(folder, *entry.name.split("/"))
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            first = done.get(entry.sha256)
+            first = done.get(entry.digest)
             if first is not None:  # the same bytes twice: verified once, linked again
                 try:
                     os.link(first, target)
@@ -773,14 +795,14 @@ class Store:
                 except OSError:
                     pass
             self._fetch_verified(record, entry, target, link=True)
-            done[entry.sha256] = target
+            done[entry.digest] = target
 
     def _fetch_verified(self, record: ArtifactRecord, entry: FileEntry, target: str, *,
                         link: bool, progress: Callable[[int], object] | None = None) -> None:
         try:
-            actual = self._backend.fetch_blob(entry.sha256, target, link=link, progress=progress)
+            actual = self._backend.fetch_blob(entry.digest, target, link=link, progress=progress)
         except FileNotFoundError:
             raise IntegrityError(missing_blob_message(record, entry)) from None
-        if actual != (entry.sha256, entry.size):
+        if actual != (entry.digest, entry.size):
             os.unlink(target)
             raise IntegrityError(corrupt_message(record, entry, actual[0]))
