@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 from typing import Any
@@ -14,11 +15,18 @@ import pytest
 
 import satchel
 from satchel.artifacts import FileSource
-from satchel.errors import IntegrityError, PackingError
+from satchel.errors import IntegrityError, PackingError, SatchelError
 from satchel.host import PluginHost
 from satchel.models.export import export_model, verify_model
 from satchel.models.manifest import root_digest, verify_folder
-from satchel.models.package import LoadedModel, ModelFiles, RequirementWarning, build_package, open_package
+from satchel.models.package import (
+    LoadedModel,
+    ModelFiles,
+    RequirementWarning,
+    build_package,
+    manifest_files,
+    open_package,
+)
 from satchel.packagers.base import Packager
 from satchel.project import Project, get_or_create_project
 from satchel.store import Store
@@ -109,11 +117,12 @@ def test_load_model_verifies_and_predicts(project: Project, logged: satchel.Arti
     assert project.get_artifact(logged.uri).unpack(Threshold).threshold == 0.5
 
 
-def _rewrite(project: Project, record: satchel.ArtifactRecord, files: list[FileSource]) -> str:
-    """A new version of the key written straight into the store, as an attacker with write access would."""
+def _rewrite(project: Project, record: satchel.ArtifactRecord, files: list[FileSource], digest: str | None = None) -> str:
+    """A new version of the key written straight into the store, as an attacker with write access would
+    (its files hashed by the store's digest, blake3, unless *digest* says otherwise)."""
     return project.store.log_artifact(
         project="demo", key="gate", kind="model", files=files, producer=record.producer,
-        artifact_type=record.artifact_type, extra=record.extra,
+        artifact_type=record.artifact_type, extra=record.extra, digest=digest,
     ).uri
 
 
@@ -154,6 +163,26 @@ def test_a_manifest_rewritten_to_match_changed_files_is_caught_by_the_recorded_r
     uri = _rewrite(project, logged, [FileSource(name=n, data=d) for n, d in files.items()])
     with pytest.raises(IntegrityError, match="root digest is not the one recorded"):
         satchel.load_model(uri, store=project.store)
+
+
+@pytest.mark.parametrize("algorithm", ["blake3", "sha256"])
+def test_a_package_kept_under_either_digest_is_checked_against_its_sha256_manifest(
+    project: Project, logged: satchel.ArtifactRecord, algorithm: str
+) -> None:
+    files = _sources(project, logged)
+    uri = _rewrite(project, logged, [FileSource(name=n, data=d) for n, d in files.items()], digest=algorithm)
+    assert {algorithm} == {f.algorithm for f in project.store.get_artifact(uri).files}
+    assert {"label": [0, 1]} == satchel.load_model(uri, store=project.store).predict({"X": [0.2, 0.9]})
+    files["model.json"] = b'{"threshold": 99}'
+    uri = _rewrite(project, logged, [FileSource(name=n, data=d) for n, d in files.items()], digest=algorithm)
+    with pytest.raises(IntegrityError, match="'model.json' was changed"):
+        satchel.load_model(uri, store=project.store)
+
+
+def test_a_manifest_is_made_from_sha256_digests_only(project: Project) -> None:
+    with pytest.raises(SatchelError, match=re.escape("the store hashed 'model.json' with blake3; store the package with digest='sha256'")):
+        project.store.log_artifact(project="demo", key="m", kind="model", derive=manifest_files,
+                                   files=[FileSource(name="model.json", data=b"{}")])
 
 
 def test_a_corrupted_blob_is_refused_before_loading(project: Project, logged: satchel.ArtifactRecord) -> None:

@@ -26,9 +26,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+import satchel
 from satchel.cli import main as cli_main
 from satchel.errors import SatchelError
+from satchel.packing import log_packed, staging
 from satchel.project import Project, get_or_create_project
+from satchel.store import Store
 
 PLANTED = "satchel_planted_module_q"
 
@@ -96,10 +99,16 @@ def produce() -> tuple[int, dict[str, int], str, pathlib.Path]:
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A store whose blobs are of both digests: an earlier version of one output written with sha256."""
     root = tmp_path_factory.mktemp("pristine") / "store"
+    earlier = Store(root, digest="sha256")
+    with staging(earlier):
+        log_packed(earlier, "demo", satchel.pack({"a": 0}, "counts : file"))
+    earlier.close()
     project = get_or_create_project("demo", store=root)
     project.set_pickle_policy("warn")
     project.run(produce, returns=["score", "counts : file", "note : file", "tree : path"], name="make")
+    assert [True, True] == [(root / "objects" / name).is_dir() for name in ("blake3", "sha256")]
     return root
 
 
