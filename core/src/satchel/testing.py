@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from satchel.artifacts import FileEntry
@@ -526,16 +526,20 @@ def check_hostile_instructions(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     max_examples: int | None = None,
     hostile: st.SearchStrategy[Any] | None = None,
+    shrink: bool = True,
 ) -> None:
     """Round-trip an object with the kit, then plant hostile values for its instructions (any keys it
     recorded or the unpack method takes) and, for results, its value: unpacking either works or
-    raises one of satchel's own errors."""
+    raises one of satchel's own errors. ``shrink=False`` reports the first failure as found, for a
+    test that needs only to see one."""
     kit_class = type("Kit", (PackagerContract,), {"packager": packager, "strategy": st.nothing(), "options": options or {}})
     kit = kit_class()
     host = isolated_host(packager, builtins=False)
     instance = host.plugin(PLUGIN_NAME)
     values = hostile if hostile is not None else hostile_values(planted_path)
     limits: dict[str, Any] = {} if max_examples is None else {"max_examples": max_examples}
+    if not shrink:
+        limits.update(phases=[Phase.explicit, Phase.reuse, Phase.generate], report_multiple_bugs=False)
 
     @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], **limits)
     @given(objects, st.data())
