@@ -1,7 +1,9 @@
 """Store benchmark: the store's costs as ratios against the plain standard library doing the same job.
 
 Run ``python benchmarks/bench_store.py`` (100 MiB payload, 100,000 indexed artifacts) or add
-``--quick`` (16 MiB, 10,000 artifacts). Prints one table; ratios below 1.0 beat the baseline.
+``--quick`` (16 MiB, 10,000 artifacts); ``--digest sha256`` stores with sha256 instead of the
+default blake3 (the baselines hash with sha256 either way). Prints one table; ratios below 1.0 beat
+the baseline.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from harness import MIB, reset_peak, sha256_file, status_kib
 from satchel import serde
 from satchel.artifacts import ArtifactRecord, FileEntry, FileSource
 from satchel.store import Store, new_uid
-from satchel.store.hashing import DEFAULT_ALGORITHM, hash_bytes, manifest_hash
+from satchel.store.hashing import ALGORITHMS, DEFAULT_ALGORITHM, hash_bytes, manifest_hash
 from satchel.store.paths import metadata_path, ref_path
 
 Row = tuple[str, str, str, str]  # what, satchel, baseline, ratio / target
@@ -56,6 +58,11 @@ def satchel_store(store: Store, path: Path, payload: bytearray, *, key: str = "p
 
 def log_into(records: list[ArtifactRecord], store: Store, path: Path, payload: bytearray) -> None:
     records.append(satchel_store(store, path, payload))
+
+
+def read_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        handle.read()
 
 
 def baseline_load(path: Path) -> None:
@@ -94,19 +101,21 @@ def measure_memory(store: Store, path: Path, payload: bytearray) -> tuple[int, i
     return peak_python, peak_rss
 
 
-def bench_payload(work: Path, size: int, repeats: int) -> list[Row]:
+def bench_payload(work: Path, size: int, repeats: int, digest: str) -> list[Row]:
     payload = bytearray(os.urandom(size))
     store_times: list[float] = []
     store_base: list[float] = []
     copy_times: list[float] = []
     load_times: list[float] = []
     load_base: list[float] = []
+    plain_write: list[float] = []
+    plain_read: list[float] = []
     peak_python = peak_rss = 0
-    base_file, our_file, copied_file = work / "base.bin", work / "ours.bin", work / "copy.bin"
+    base_file, our_file, copied_file, plain_file = (work / f"{name}.bin" for name in ("base", "ours", "copy", "plain"))
     for attempt in range(repeats):
         payload[:8] = attempt.to_bytes(8, "little")  # new content: no deduplication shortcut
         root = work / f"store-{attempt}"
-        store = Store(root)
+        store = Store(root, digest=digest)
         store.log_artifact(project="bench", key="warm-up", kind="file",
                            files=[FileSource(name="w", data=b"w")])
         records: list[ArtifactRecord] = []
@@ -127,9 +136,12 @@ def bench_payload(work: Path, size: int, repeats: int) -> list[Row]:
         )
         load_base.append(base)
         load_times.append(ours)
+        # What unverified I/O costs: the write and the read alone, no hash at all.
+        plain_write.append(timed(functools.partial(write_file, plain_file, payload)))
+        plain_read.append(timed(functools.partial(read_file, plain_file)))
         if attempt == 0:
             peak_python, peak_rss = measure_memory(store, our_file, payload)
-        for leftover in (base_file, our_file, copied_file):
+        for leftover in (base_file, our_file, copied_file, plain_file):
             leftover.unlink(missing_ok=True)
         store.close()
         shutil.rmtree(root, ignore_errors=True)
@@ -139,6 +151,7 @@ def bench_payload(work: Path, size: int, repeats: int) -> list[Row]:
     store_ratio = statistics.median(store_times) / statistics.median(store_base)
     copy_ratio = statistics.median(copy_times) / statistics.median(store_base)
     load_ratio = statistics.median(load_times) / statistics.median(load_base)
+    write_ms, read_ms = ms(statistics.median(plain_write)), ms(statistics.median(plain_read))
     return [
         (f"write {mib} MiB file + log_artifact (hardlink)", ms(statistics.median(store_times)),
          f"write + sha256: {store_base_ms}", f"{store_ratio:.2f}x (target <= 1.15x)"),
@@ -146,16 +159,22 @@ def bench_payload(work: Path, size: int, repeats: int) -> list[Row]:
          f"write + sha256: {store_base_ms}", f"{copy_ratio:.2f}x (info)"),
         (f"data_item().local() + read {mib} MiB", ms(statistics.median(load_times)),
          f"read + sha256: {ms(statistics.median(load_base))}", f"{load_ratio:.2f}x (target <= 1.15x)"),
+        (f"write {mib} MiB file + log_artifact (hardlink)", ms(statistics.median(store_times)),
+         f"write alone, no hash: {write_ms}",
+         f"{statistics.median(store_times) / statistics.median(plain_write):.2f}x (info)"),
+        (f"data_item().local() + read {mib} MiB", ms(statistics.median(load_times)),
+         f"read alone, no hash: {read_ms}",
+         f"{statistics.median(load_times) / statistics.median(plain_read):.2f}x (info)"),
         (f"peak Python memory storing {mib} MiB", f"{peak_python / MIB:.2f} MiB", "-", "tracemalloc"),
         (f"peak RSS growth storing {mib} MiB",
          f"{peak_rss / MIB:.1f} MiB" if peak_rss >= 0 else "n/a", "-", "VmHWM - VmRSS"),
     ]
 
 
-def populate(root: Path, count: int, versions: int) -> list[ArtifactRecord]:
+def populate(root: Path, count: int, versions: int, digest: str) -> list[ArtifactRecord]:
     """Write *count* metadata files and refs directly (setup only; the timings use the public API)."""
     records: list[ArtifactRecord] = []
-    blob = FileEntry(name="data.bin", digest=f"{DEFAULT_ALGORITHM}:{hash_bytes(b'x', DEFAULT_ALGORITHM)}", size=1)
+    blob = FileEntry(name="data.bin", digest=f"{digest}:{hash_bytes(b'x', digest)}", size=1)
     for number in range(count):
         key = f"k{number // versions:06d}"
         record = ArtifactRecord(
@@ -175,10 +194,10 @@ def populate(root: Path, count: int, versions: int) -> list[ArtifactRecord]:
     return records
 
 
-def bench_listing(work: Path, count: int) -> list[Row]:
+def bench_listing(work: Path, count: int, digest: str) -> list[Row]:
     versions = 10
     root = work / "listing"
-    records = populate(root, count, versions)
+    records = populate(root, count, versions, digest)
     keys = count // versions
     store = Store(root)
     reindex = timed(store.reindex)
@@ -242,17 +261,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--artifacts", type=int, help="artifacts in the index (default 100,000)")
     parser.add_argument("--repeats", type=int, help="repeats of the payload timings (default 7)")
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
+    parser.add_argument("--digest", choices=ALGORITHMS, default=DEFAULT_ALGORITHM,
+                        help=f"the store's digest (default {DEFAULT_ALGORITHM})")
     args = parser.parse_args(argv)
     size = (args.size_mib or (16 if args.quick else 100)) * MIB
     count = args.artifacts or (10_000 if args.quick else 100_000)
     repeats = args.repeats or (3 if args.quick else 7)
     work = Path(tempfile.mkdtemp(prefix="satchel-bench-", dir=os.environ.get("SATCHEL_BENCH_DIR")))
     try:
-        rows = bench_payload(work, size, repeats) + bench_listing(work, count)
+        rows = bench_payload(work, size, repeats, args.digest) + bench_listing(work, count, args.digest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"satchel store benchmark: python {sys.version.split()[0]}, {sys.platform}, "
-          f"{size // MIB} MiB payload, {count:,} artifacts, median of {repeats}")
+          f"{size // MIB} MiB payload, {count:,} artifacts, median of {repeats}, store digest {args.digest}")
     print_table(rows)
     if args.json:
         print(json.dumps(rows, indent=1))
