@@ -383,7 +383,6 @@ def test_workflow_mistakes_exit_2(cli: Any) -> None:
 
 
 def test_an_exported_project_runs_in_another_store(cli: Any, workdir: Path) -> None:
-    pytest.importorskip("satchel.projectfiles", reason="satchel.projectfiles (project export/import) is not there yet")
     log_archive(cli)
     cli("functions", "set", "store://code/demo/k", "--handler", "trainer:main", "--name", "trainer")
     code, out, err = cli("project", "export", "out.zip")
@@ -403,7 +402,6 @@ def test_an_exported_project_runs_in_another_store(cli: Any, workdir: Path) -> N
 
 
 def test_project_import_json_and_a_missing_file(cli: Any, workdir: Path) -> None:
-    pytest.importorskip("satchel.projectfiles", reason="satchel.projectfiles (project export/import) is not there yet")
     log_archive(cli)
     cli("functions", "set", "store://code/demo/k", "--handler", "trainer:main", "--name", "trainer")
     assert {"path": str(workdir / "out.zip")} == json.loads(cli("project", "export", "out.zip", "--json")[1])
