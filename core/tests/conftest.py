@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import uuid
 from collections.abc import Iterator
@@ -73,16 +74,35 @@ def local_store(tmp_path: pathlib.Path, digest: str) -> Iterator[Store]:
     store.close()
 
 
+@contextlib.contextmanager
+def memory_url(prefix: str = "satchel-test") -> Iterator[str]:
+    """A fresh ``memory://`` store URL, its files removed afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex}"
+    try:
+        yield f"memory://{name}"
+    finally:
+        fs = fsspec.filesystem("memory")
+        if fs.exists(f"/{name}"):
+            fs.rm(f"/{name}", recursive=True)
+
+
 @pytest.fixture
 def memory_store(digest: str) -> Iterator[Store]:
     """A store on fsspec's memory filesystem, removed afterwards."""
-    name = f"satchel-test-{uuid.uuid4().hex}"
-    store = Store(f"memory://{name}", digest=digest)
-    yield store
-    store.close()
-    fs = fsspec.filesystem("memory")
-    if fs.exists(f"/{name}"):
-        fs.rm(f"/{name}", recursive=True)
+    with memory_url() as url:
+        store = Store(url, digest=digest)
+        yield store
+        store.close()
+
+
+@pytest.fixture(params=["local", "memory"])
+def store_url(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Iterator[str]:
+    """Where a test opens stores of its own: a folder under tmp_path, and a memory:// URL."""
+    if request.param == "local":
+        yield str(tmp_path / "store")
+        return
+    with memory_url() as url:
+        yield url
 
 
 @pytest.fixture(params=["local", "memory"])

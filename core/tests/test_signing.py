@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import uuid
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,18 +28,10 @@ def no_key_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(params=["local", "memory"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "local":
-        yield str(tmp_path / "store")
-        return
-    import fsspec
-
-    name = f"satchel-signing-{uuid.uuid4().hex}"
-    yield f"memory://{name}"
-    fs = fsspec.filesystem("memory")
-    if fs.exists(f"/{name}"):
-        fs.rm(f"/{name}", recursive=True)
+@pytest.fixture
+def url(store_url: str) -> str:
+    """Where a test opens stores of its own (conftest's store_url: local and memory)."""
+    return store_url
 
 
 def ed25519_pair() -> tuple[Signer, Signer]:

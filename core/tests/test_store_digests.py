@@ -6,13 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import blake3
-import fsspec
 import pytest
 
 from satchel import serde
@@ -36,17 +33,10 @@ def log_bytes(store: Store, data: bytes, key: str = "greeting", **kwargs: Any) -
                               files=[FileSource(name="hello.txt", data=data)], **kwargs)
 
 
-@pytest.fixture(params=["local", "memory"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Where a test opens stores of its own (several, with different digests, on the same files)."""
-    if request.param == "local":
-        yield str(tmp_path / "store")
-        return
-    name = f"satchel-digests-{uuid.uuid4().hex}"
-    yield f"memory://{name}"
-    fs = fsspec.filesystem("memory")
-    if fs.exists(f"/{name}"):
-        fs.rm(f"/{name}", recursive=True)
+@pytest.fixture
+def url(store_url: str) -> str:
+    """Where a test opens stores of its own (conftest's store_url: local and memory)."""
+    return store_url
 
 
 # -- reads are verified every time -----------------------------------------------------------------
