@@ -73,6 +73,13 @@ class Backend(Protocol):
     def read_blob(self, digest: str) -> bytes:
         """A blob's bytes (not yet verified); FileNotFoundError when it is missing."""
 
+    def read_blob_hashed(
+        self, digest: str, size: int, progress: Callable[[int], object] | None = None
+    ) -> tuple[memoryview, str, int]:
+        """A blob read once into a new buffer of the recorded *size*, hashed by the algorithm
+        *digest* names as it is read: (bytes, ``<algorithm>:<hex>`` of what is there, its true
+        size). Not yet verified: the caller compares. FileNotFoundError when it is missing."""
+
     def make_item_dir(self) -> str:
         """A new local folder for a data item's files (near the blobs, so links work)."""
 

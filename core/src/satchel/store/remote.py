@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from satchel import tempdirs
 from satchel.artifacts import FileEntry, FileSource
 from satchel.errors import StoreError
+from satchel.store.hashedio import read_hashed
 from satchel.store.hashing import hash_bytes, stream_hashing
 from satchel.store.paths import TMP, blob_path
 
@@ -184,6 +185,14 @@ class FsspecBackend:
     def read_blob(self, digest: str) -> bytes:
         data: bytes = self.fs.cat_file(self.path(blob_path(digest)))
         return data
+
+    def read_blob_hashed(
+        self, digest: str, size: int, progress: Callable[[int], object] | None = None
+    ) -> tuple[memoryview, str, int]:
+        algorithm = digest.partition(":")[0]
+        with self.fs.open(self.path(blob_path(digest)), "rb") as handle:
+            data, digits, total = read_hashed(handle, size, algorithm, progress)
+        return data, f"{algorithm}:{digits}", total
 
     def make_item_dir(self) -> str:
         return tempdirs.make_dir("item-")

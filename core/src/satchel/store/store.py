@@ -63,7 +63,7 @@ from satchel.store.checks import (
     check_text,
     tag_list,
 )
-from satchel.store.hashing import DEFAULT_ALGORITHM, DIGEST_ENV, check_algorithm, hash_bytes, manifest_hash
+from satchel.store.hashing import DEFAULT_ALGORITHM, DIGEST_ENV, check_algorithm, manifest_hash
 from satchel.store.maintenance import (
     GcReport,
     SignatureReport,
@@ -339,17 +339,25 @@ class Store:
             materialize=materialize,
             record=record,
             artifact_type=record.artifact_type,
+            reader=lambda name: self.read_buffer(record, name),
         )
 
     def read_bytes(self, record: ArtifactRecord, name: str | None = None) -> bytes:
         """The verified bytes of one file of *record* (its only file when *name* is None)."""
+        return bytes(self.read_buffer(record, name))
+
+    def read_buffer(
+        self, record: ArtifactRecord, name: str | None = None, *, progress: Callable[[int], object] | None = None
+    ) -> memoryview:
+        """One file of *record* (its only file when *name* is None) read once into a new writable
+        buffer, hashed as it was read and checked before it is returned (IntegrityError if it is
+        not what the record says). The buffer is the caller's: it is never the stored file."""
         entry = pick_file(check_readable(record), name)
         try:
-            data = self._backend.read_blob(entry.digest)
+            data, actual, size = self._backend.read_blob_hashed(entry.digest, entry.size, progress)
         except FileNotFoundError:
             raise IntegrityError(missing_blob_message(record, entry)) from None
-        actual = f"{entry.algorithm}:{hash_bytes(data, entry.algorithm)}"
-        if actual != entry.digest or len(data) != entry.size:
+        if actual != entry.digest or size != entry.size:
             raise IntegrityError(corrupt_message(record, entry, actual))
         return data
 
