@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from satchel.errors import StoreError
 
 if TYPE_CHECKING:
     from satchel.artifacts import FileEntry, FileSource
@@ -97,12 +99,24 @@ def split_url(url: str | os.PathLike[str]) -> tuple[str, str]:
     return protocol, text.rstrip("/")
 
 
-def open_backend(url: str | os.PathLike[str], *, durable: bool = False) -> Backend:
+def open_backend(
+    url: str | os.PathLike[str], *, durable: bool = False, storage_options: dict[str, Any] | None = None
+) -> Backend:
     protocol, location = split_url(url)
     if protocol == "file":
         from satchel.store.local import LocalBackend
 
         return LocalBackend(location, durable=durable)
+    if protocol in ("s3", "s3a"):
+        try:
+            import s3fs  # noqa: F401 - only to say what to install
+        except ImportError:
+            raise StoreError(
+                f"the store {location} is on S3, which needs s3fs: pip install 'satchel[s3]'"
+            ) from None
+        from satchel.store.s3 import S3Backend
+
+        return S3Backend(location, storage_options)
     from satchel.store.remote import FsspecBackend
 
-    return FsspecBackend(location)
+    return FsspecBackend(location, storage_options)

@@ -30,11 +30,14 @@ class FsspecBackend:
 
     is_local = False
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
         from fsspec.core import url_to_fs
 
         self.url = url
-        self.fs, root = url_to_fs(url)
+        try:
+            self.fs, root = url_to_fs(url, **(storage_options or {}))
+        except ImportError as exc:  # fsspec names the package the protocol needs
+            raise StoreError(f"cannot open the store {url}: {exc}") from exc
         self.root = root.rstrip("/")
         # fsspec 2024.12 gave pipe_file a mode="create": each filesystem's own exclusive create.
         self._can_create = "mode" in inspect.signature(self.fs.pipe_file).parameters

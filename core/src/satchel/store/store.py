@@ -118,6 +118,10 @@ class Store:
     *index_path* overrides where the SQLite index lives. Nothing is written until something is
     stored: opening a store that does not exist yet creates nothing.
 
+    *storage_options* go to the fsspec filesystem of a URL (``s3://bucket/prefix`` takes s3fs's:
+    ``endpoint_url``, ``key``, ``secret``, …; without them s3fs reads the usual AWS environment
+    variables and files).
+
     *digest* is the algorithm new blobs are hashed and named by: ``"blake3"`` (the default) or
     ``"sha256"``; None takes ``$SATCHEL_DIGEST``, else blake3. Each file entry names its own
     algorithm and is verified by it, so a store holds (and reads) blobs of both.
@@ -138,13 +142,14 @@ class Store:
         index_path: str | os.PathLike[str] | None = None,
         signing: Signer | bool | None = None,
         digest: str | None = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> None:
         if digest is None:
             chosen = os.environ.get(DIGEST_ENV) or DEFAULT_ALGORITHM
             self.digest: str = check_algorithm(chosen, f" in ${DIGEST_ENV}")
         else:
             self.digest = check_algorithm(digest)
-        self._backend: Backend = open_backend(url, durable=durable)
+        self._backend: Backend = open_backend(url, durable=durable, storage_options=storage_options)
         self.url: str = self._backend.url
         self._index_path = None if index_path is None else os.fspath(index_path)
         self._index_handle: Index | None = None
@@ -764,11 +769,16 @@ class Store:
 
         def move_refs() -> list[tuple[str, str]]:
             done = []
+            advance = getattr(self._backend, "advance_ref", None) if new else None
             for tag in tags:
+                value = ref_value(self.signer, record.project, record.key, record.iteration, tag, record.uid)
+                if advance is not None:  # compare-and-swap: an older version never takes a tag back
+                    held = advance(f"{folder}/{tag}", value, replaces=lambda held: _older(ref_uid(held), record.uid))
+                    done.append((tag, ref_uid(held) or record.uid))
+                    continue
                 current = self._read_ref(f"{folder}/{tag}") if forward_only else None
                 if current is None or current < record.uid:
-                    self._backend.write_ref(f"{folder}/{tag}", ref_value(
-                        self.signer, record.project, record.key, record.iteration, tag, record.uid))
+                    self._backend.write_ref(f"{folder}/{tag}", value)
                     current = record.uid
                 done.append((tag, current))
             return done
@@ -814,3 +824,8 @@ class Store:
         if actual != (entry.digest, entry.size):
             os.unlink(target)
             raise IntegrityError(corrupt_message(record, entry, actual[0]))
+
+
+def _older(held: str | None, uid: str) -> bool:
+    """Whether a tag holding *held* should move to the newer *uid* (an empty tag always does)."""
+    return held is None or held < uid
