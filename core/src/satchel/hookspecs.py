@@ -5,7 +5,8 @@ subclassing :class:`satchel.Packager` (which implements all of them). The host a
 through a pluggy hook call that holds only that plugin's implementation plus every wrapper, so
 wrappers, tracing and hook monitoring see every question. It never relies on pluggy's call order:
 it ranks the plugins' answers (fallback last, then priority, then closeness of type, then name)
-and calls ``satchel_pack`` / ``satchel_unpack`` on the winner alone. The long story of each hook
+and calls ``satchel_pack`` / ``satchel_unpack`` on the winner alone. ``satchel_render_preview``
+is asked the same way, one plugin at a time in rank order, until one answers. The long story of each hook
 is in ``docs/hooks.md``.
 """
 
@@ -18,8 +19,9 @@ import pluggy
 
 if TYPE_CHECKING:
     from satchel.answers import Offer, PackagerInfo
-    from satchel.artifacts import Packed
+    from satchel.artifacts import ArtifactRecord, Packed
     from satchel.dataitem import DataItem
+    from satchel.previews import Preview, Reader
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -113,4 +115,20 @@ def satchel_unpack_result(value: Any, instructions: Mapping[str, Any], obj_type:
     :param value: the JSON value recorded in the run.
     :param instructions: what the packer recorded for unpacking.
     :param obj_type: the type hint asked for, or None.
+    """
+
+
+@hookspec(firstresult=True)
+def satchel_render_preview(record: ArtifactRecord, read: Reader) -> Preview | None:
+    """Describe how a stored artifact looks, as plain blocks (facts, tables, text, images, charts,
+    markdown, code) that the UI renders and escapes, or return None: "not mine".
+
+    Stops at first non-None result.
+
+    The host asks the plugins by priority, then name; core's generic previews answer last. The
+    record and every file are untrusted input: build blocks from them, never markup, and read a
+    file only when the record's own preview is not enough.
+
+    :param record: the artifact version, as stored (its kind, format, producer, extra, preview).
+    :param read: ``read(name)`` gives the verified bytes of one of its files (None: its only file).
     """

@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from satchel.answers import Offer, PackagerInfo
     from satchel.artifacts import Packed, Producer
     from satchel.dataitem import DataItem
+    from satchel.artifacts import ArtifactRecord
     from satchel.diagnostics import Explanation, PluginFailure
+    from satchel.previews import Preview, Reader
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -567,6 +569,38 @@ class PluginHost:
         if caller is None:
             return value
         return caller(value=value, instructions=instructions or {}, obj_type=obj_type)
+
+    # -- Previews ---------------------------------------------------------------------------------
+
+    def render_preview(self, record: ArtifactRecord, read: Reader) -> tuple[str | None, Preview | None, list[str]]:
+        """The first preview of ``record`` a plugin gives, asking them by priority then name.
+
+        Returns (the plugin that answered, its preview, problems): a plugin that fails or answers
+        with something that is not a Preview is skipped, and what went wrong is one of the problems,
+        so one bad plugin costs its own preview and nothing else.
+        """
+        from satchel.previews import Preview  # attrs: loaded once a preview is asked for
+
+        self.ensure_loaded()
+        with self._lock:
+            ranked = sorted(self._plugins.values(), key=lambda plugin: (plugin.priority, plugin.name))
+        problems: list[str] = []
+        for plugin in ranked:
+            try:
+                answer = plugin.ask("satchel_render_preview", record=record, read=read)
+            except Exception as error:  # noqa: BLE001 - a plugin's failure is reported, not raised
+                problems.append(f"plugin {plugin.name!r} failed to preview it: {type(error).__name__}: {error}")
+                continue
+            if answer is None:
+                continue
+            if not isinstance(answer, Preview):
+                problems.append(
+                    f"plugin {plugin.name!r} answered satchel_render_preview with a "
+                    f"{type(answer).__name__}; answer with satchel.previews.Preview(...) or None"
+                )
+                continue
+            return plugin.name, answer, problems
+        return None, None, problems
 
     def require(self, name: str) -> None:
         """Fail (PluginLoadError) if the plugin ``name`` did not load; for mandatory plugins."""

@@ -54,6 +54,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "workflow": ("satchel.cli.code", "cmd_workflows"),
     "project": ("satchel.cli.code", "cmd_project"),
     "models": ("satchel.cli.models", "cmd_models"),
+    "ui": ("satchel.cli.ui", "cmd_ui"),
 }
 
 _RUN_KEYS = (
@@ -135,6 +136,7 @@ examples:
   satchel models show clf                               a model package: signature and card
   satchel models predict clf --input payload.json       outputs as JSON
   satchel models serve clf --port 8765                  GET /health, /signature; POST /predict
+  satchel ui --open                                     browse runs and artifacts in a web page
 
 the store: --store, else $SATCHEL_STORE, else `store = ...` in ./satchel.toml, else ./.satchel
 """
@@ -267,6 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("reindex", "rebuild the listing index from the store's files")
+    ui = command("ui", "a local, read-only web page of the store's runs and artifacts, with previews (needs satchel[ui])")
+    ui.add_argument(
+        "--host", default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1, this machine only; any other needs --token)",
+    )
+    ui.add_argument("--port", type=_port, default=8765, metavar="N", help="the port (default 8765; 0: any free one)")
+    ui.add_argument("--open", action="store_true", help="open the page in the web browser once it is served")
+    ui.add_argument(
+        "--token", metavar="TOKEN",
+        help="a secret every request must carry (default: $SATCHEL_UI_TOKEN); the printed address includes it",
+    )
     _code_commands(command, common)
     _model_commands(command, common)
     return parser

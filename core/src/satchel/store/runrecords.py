@@ -87,23 +87,62 @@ class Runs:
             )
         return found
 
-    def recent(self, project: str | None, limit: int | None) -> list[dict[str, Any]]:
+    def recent(self, project: str | None, limit: int | None, *, offset: int = 0,
+               status: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
         if project is not None:
             validate_name(project, "project")
+        for what, count in (("limit", limit), ("offset", offset)):
+            if count is not None and (type(count) is not int or count < 0):
+                raise StoreError(f"{what} must be a whole number >= 0, not {count!r}")
+        for what, text in (("status", status), ("name", name)):
+            if text is not None and (not isinstance(text, str) or len(text) > 200):
+                raise StoreError(f"a run {what} filter is text of at most 200 characters, not {text!r:.80}")
         if not self._exists():
             return []
-        sql = "SELECT record FROM runs"
+        clauses: list[str] = []
         params: list[object] = []
         if project is not None:
-            sql += " WHERE project = ?"
+            clauses.append("project = ?")
             params.append(project)
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        if name:
+            clauses.append("name LIKE ? ESCAPE '\\'")
+            params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        sql = "SELECT record FROM runs"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY COALESCE(started, saved) DESC, uid DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params.extend([-1 if limit is None else limit, offset])
+        return self._parsed(self._index().query(sql, params))
+
+    def using(self, project: str, uid: str, limit: int) -> list[dict[str, Any]]:
+        """Runs of *project* whose inputs name version *uid* (the index's text narrows, the record decides)."""
+        validate_name(project, "project")
+        validate_name(uid, "uid")
+        if not self._exists():
+            return []
+        rows = self._index().query(
+            "SELECT record FROM runs WHERE project = ? AND instr(record, ?) > 0"
+            " ORDER BY COALESCE(started, saved) DESC, uid DESC LIMIT ?",
+            [project, f"@{uid}", limit * 4],
+        )
+        found = []
+        for record in self._parsed(rows):
+            inputs = record.get("inputs")
+            values = list(inputs.values()) if isinstance(inputs, dict) else []
+            uris = [item for value in values for item in (value if isinstance(value, list) else [value])]
+            if any(isinstance(uri, str) and uri.endswith(f"@{uid}") for uri in uris):
+                found.append(record)
+        return found[:limit]
+
+    def _parsed(self, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
         records = []
         refused: list[str] = []
-        for (text,) in self._index().query(sql, params):
+        for (text,) in rows:
             found = _parse_run(text)
             if isinstance(found, dict):  # else a planted index row: the files are the truth
                 try:
@@ -115,7 +154,7 @@ class Runs:
                 f"not listed: {len(refused)} run record(s) refused by the signature check (the "
                 f"first: {refused[0]})",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return records
 

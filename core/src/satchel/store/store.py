@@ -401,15 +401,23 @@ class Store:
         kind: str | None = None,
         tag: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        search: str | None = None,
     ) -> list[ArtifactRecord]:
-        """Versions matching every filter given, newest first, from the index (no file reads)."""
+        """Versions matching every filter given, newest first, from the index (no file reads).
+
+        *search* keeps the keys that contain it; *offset* skips that many matches first (a page).
+        """
         for what, value in (("project", project), ("key", key), ("tag", tag)):
             if value is not None:
                 validate_name(value, what)
         if kind is not None:
             check_kind(kind, "cannot list artifacts")
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise StoreError(f"limit must be a whole number >= 0, not {limit!r}")
+        for what, count in (("limit", limit), ("offset", offset)):
+            if count is not None and (type(count) is not int or count < 0):
+                raise StoreError(f"{what} must be a whole number >= 0, not {count!r}")
+        if search is not None and (not isinstance(search, str) or len(search) > 200):
+            raise StoreError(f"search must be text of at most 200 characters, not {search!r:.80}")
         if not self._exists():
             return []
         repair_announced(self._index(), self._backend)
@@ -422,13 +430,16 @@ class Store:
         where = [(f"a.{column} = ?", value)
                  for column, value in (("project", project), ("key", key), ("kind", kind))
                  if value is not None]
+        if search:
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(("a.key LIKE ? ESCAPE '\\'", f"%{escaped}%"))
         if where:
             sql.append("WHERE " + " AND ".join(clause for clause, _value in where))
             params.extend(value for _clause, value in where)
         sql.append("ORDER BY a.uid DESC")
-        if limit is not None:
-            sql.append("LIMIT ?")
-            params.append(limit)
+        if limit is not None or offset:
+            sql.append("LIMIT ? OFFSET ?")
+            params.extend([-1 if limit is None else limit, offset])
         records: list[ArtifactRecord] = []
         unsound: list[str] = []
         refused: list[str] = []
@@ -487,9 +498,33 @@ class Store:
         when *project* is None)."""
         return self._runs.get(project, uid)
 
-    def list_runs(self, project: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Run records, newest first (by their ``started`` or ``start`` field, else first save)."""
-        return self._runs.recent(project, limit)
+    def list_runs(
+        self,
+        project: str | None = None,
+        limit: int | None = None,
+        *,
+        offset: int = 0,
+        status: str | None = None,
+        name: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run records, newest first (by their ``started`` or ``start`` field, else first save).
+
+        *status* keeps runs in that status, *name* runs whose name contains it; *offset* skips that
+        many matches first (a page)."""
+        return self._runs.recent(project, limit, offset=offset, status=status, name=name)
+
+    def runs_using(self, project: str, uid: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Runs of *project* (newest first, at most *limit*) that took version *uid* as an input."""
+        return self._runs.using(project, uid, limit)
+
+    def list_projects(self) -> list[str]:
+        """The projects that have artifacts or runs, by name, from the index."""
+        if not self._exists():
+            return []
+        rows = self._index().query(
+            "SELECT project FROM artifacts GROUP BY project UNION SELECT project FROM runs GROUP BY project"
+        )
+        return sorted({str(project) for (project,) in rows})
 
     def read_document(self, path: str) -> str | None:
         """The text of ``projects/<path>``, or None when it does not exist."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel import Artifact, Packager
+from satchel import Artifact, Packager, hookimpl
 from satchel.callcontext import pickle_permission
 from satchel.errors import PackingError, SatchelError, UnpackingError
 
 if TYPE_CHECKING:
     from satchel import DataItem
+    from satchel.artifacts import ArtifactRecord
+    from satchel.previews import Preview, Reader
 
 __all__ = ["NumpyArrayPackager", "NumpyScalarPackager"]
 
@@ -87,6 +89,13 @@ class NumpyArrayPackager(Packager):
     REQUIRES: ClassVar[dict[str, str]] = {"numpy": "numpy"}
     #: Arrays of at most this many numeric or boolean elements are logged as results by default.
     MAX_RESULT_SIZE: ClassVar[int] = 10
+
+    @hookimpl
+    def satchel_render_preview(self, record: ArtifactRecord, read: Reader) -> Preview | None:
+        """An .npy array's statistics and a histogram (a heatmap for 2-D) for the UI."""
+        from satchel_numpy._preview import array_preview
+
+        return array_preview(record, read)
 
     def get_default_packing_artifact_type(self, obj: Any) -> str:
         if obj.size <= self.MAX_RESULT_SIZE and obj.dtype.kind in "biufc":
