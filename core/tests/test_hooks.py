@@ -254,7 +254,7 @@ HOOKS = sorted(name for name in dir(satchel.hookspecs) if name.startswith("satch
 def test_the_contract_has_the_hooks_the_docs_name() -> None:
     assert [
         "satchel_can_pack", "satchel_can_unpack", "satchel_describe", "satchel_pack", "satchel_priority",
-        "satchel_unpack", "satchel_unpack_result",
+        "satchel_render_preview", "satchel_unpack", "satchel_unpack_result",
     ] == HOOKS
 
 

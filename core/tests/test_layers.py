@@ -19,11 +19,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel.signatures", "satchel.loghints", "satchel.signing",
         "satchel.code.requirements", "satchel.code.environments", "satchel.code.sources", "satchel.code.loader",
         "satchel.models.signature", "satchel.models.manifest", "satchel.models.card", "satchel.models.entrypoint",
-        "satchel.models.package",
+        "satchel.models.package", "satchel.previews",
     )),
     ("storage", ("satchel.store", "satchel.dataitem", "satchel.code.cache", "satchel.code.logcode", "satchel.models.export")),
     ("contract", ("satchel.hookspecs",)),
-    ("packagers", ("satchel.packagers",)),
+    ("packagers", ("satchel.packagers", "satchel.previewers")),
     ("host", ("satchel.host",)),
     ("operations", ("satchel.scope", "satchel.unpacking", "satchel.packing", "satchel.inputs")),
     ("runs", ("satchel.runs",)),
@@ -31,7 +31,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel.projectconfig", "satchel.functions", "satchel.projectfiles", "satchel.project", "satchel.testing",
         "satchel.models.serve",
     )),
-    ("interface", ("satchel.cli", "satchel.__main__", "satchel.isolated", "satchel.code", "satchel.models", "satchel")),
+    ("interface", (
+        "satchel.cli", "satchel.__main__", "satchel.isolated", "satchel.code", "satchel.models", "satchel.ui", "satchel",
+    )),
 ]
 
 

@@ -39,9 +39,8 @@ from satchel.typenames import type_name
 
 if TYPE_CHECKING:
     from satchel.answers import Offer, PackagerInfo
-    from satchel.artifacts import Packed, Producer
+    from satchel.artifacts import ArtifactRecord, Packed, Producer
     from satchel.dataitem import DataItem
-    from satchel.artifacts import ArtifactRecord
     from satchel.diagnostics import Explanation, PluginFailure
     from satchel.previews import Preview, Reader
 

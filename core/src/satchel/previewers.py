@@ -73,7 +73,7 @@ def _image(record: ArtifactRecord, read: Reader) -> Preview | None:
     blocks: list[Block] = [Image(images[0].name, title=record.key)]
     if facts:
         blocks.append(Facts(facts))
-    size = f"{preview['width']}×{preview['height']}" if {"width", "height"} <= preview.keys() else "image"
+    size = f"{preview['width']}x{preview['height']}" if {"width", "height"} <= preview.keys() else "image"
     return Preview(blocks, summary=f"{_short(size, 40)} {_extension(images[0].name)}")
 
 
@@ -105,7 +105,7 @@ def _dataset(record: ArtifactRecord, read: Reader) -> Preview | None:
             title="First rows",
             note=f"and {more} more column(s)" if isinstance(more, int) else None,
         ))
-    summary = f"{rows if isinstance(rows, int) else '?'} rows × {len(schema)} columns"
+    summary = f"{rows if isinstance(rows, int) else '?'} rows x {len(schema)} columns"
     return Preview(blocks, summary=summary)
 
 
@@ -139,7 +139,7 @@ def _model(record: ArtifactRecord, read: Reader) -> Preview | None:
         return None
     extra = _dict(record.extra)
     package = _dict(extra.get("package"))
-    facts = [(name, _short(extra[name])) for name in ("framework",) if name in extra]
+    facts: list[tuple[str, str]] = [(name, _short(extra[name])) for name in ("framework",) if name in extra]
     if record.format:
         facts.append(("format", _short(record.format, 40)))
     if "version" in package:
@@ -169,7 +169,7 @@ def _code(record: ArtifactRecord, read: Reader) -> Preview | None:
     if record.kind != "code":
         return None
     extra = _dict(record.extra)
-    facts = [(name, _short(extra[name])) for name in ("code_type", "language", "layout") if name in extra]
+    facts: list[tuple[str, str]] = [(name, _short(extra[name])) for name in ("code_type", "language", "layout") if name in extra]
     modules = [_short(m) for m in _list(extra.get("modules")) if isinstance(m, str)]
     if modules:
         facts.append(("modules", ", ".join(modules[:20]) + (" …" if len(modules) > 20 else "")))
@@ -189,7 +189,7 @@ def _array(record: ArtifactRecord, read: Reader) -> Preview | None:
     preview = _dict(record.preview)
     if "dtype" not in preview or not isinstance(preview.get("shape"), list):
         return None
-    shape = "×".join(str(n) for n in preview["shape"][:8]) or "scalar"
+    shape = "x".join(str(n) for n in preview["shape"][:8]) or "scalar"
     blocks: list[Block] = [Facts([("shape", shape), ("dtype", _short(preview["dtype"], 80))])]
     head = _list(preview.get("head"))
     if head:

@@ -44,11 +44,35 @@ def _cells(rows: Sequence[Sequence[Any]]) -> list[list[str | None]]:
     return [[None if cell is None else _text(cell) for cell in row] for row in rows]
 
 
+def _pairs(items: Sequence[tuple[Any, Any]]) -> list[tuple[str, str]]:
+    return [(_text(name), _text(value)) for name, value in items]
+
+
+def _texts(values: Sequence[Any]) -> list[str]:
+    return [_text(value) for value in values]
+
+
+def _ints(values: Sequence[Any]) -> list[int]:
+    return [int(value) for value in values]
+
+
+def _floats(values: Sequence[Any]) -> list[float]:
+    return [float(value) for value in values]
+
+
+def _grid(rows: Sequence[Sequence[Any]]) -> list[list[float]]:
+    return [[float(value) for value in row] for row in rows]
+
+
+def _blocks(blocks: Sequence[Block]) -> list[Block]:
+    return list(blocks)
+
+
 @attrs.frozen
 class Facts:
     """Name/value pairs: shape, dtype, row count, framework…"""
 
-    items: list[tuple[str, str]] = attrs.field(converter=lambda items: [(_text(k), _text(v)) for k, v in items])
+    items: list[tuple[str, str]] = attrs.field(converter=_pairs)
     title: str | None = None
 
 
@@ -56,7 +80,7 @@ class Facts:
 class Table:
     """A table of text cells (None shows as an empty, marked cell)."""
 
-    columns: list[str] = attrs.field(converter=lambda columns: [_text(c) for c in columns])
+    columns: list[str] = attrs.field(converter=_texts)
     rows: list[list[str | None]] = attrs.field(converter=_cells)
     title: str | None = None
     note: str | None = None
@@ -67,7 +91,7 @@ class Text:
     """Preformatted text; every ``{name}`` whose name is in ``variables`` is marked."""
 
     text: str = attrs.field(converter=_text)
-    variables: list[str] = attrs.field(factory=list, converter=lambda names: [_text(n) for n in names])
+    variables: list[str] = attrs.field(factory=list, converter=_texts)
     title: str | None = None
 
 
@@ -83,8 +107,8 @@ class Image:
 class Histogram:
     """Bar heights over bins: ``edges`` has one more number than ``counts``."""
 
-    counts: list[int] = attrs.field(converter=lambda values: [int(v) for v in values])
-    edges: list[float] = attrs.field(converter=lambda values: [float(v) for v in values])
+    counts: list[int] = attrs.field(converter=_ints)
+    edges: list[float] = attrs.field(converter=_floats)
     title: str | None = None
 
 
@@ -92,7 +116,7 @@ class Histogram:
 class Heatmap:
     """A small 2-D grid of numbers (rows of equal length), drawn as coloured cells."""
 
-    values: list[list[float]] = attrs.field(converter=lambda rows: [[float(v) for v in row] for row in rows])
+    values: list[list[float]] = attrs.field(converter=_grid)
     title: str | None = None
 
 
@@ -120,5 +144,5 @@ Block = Facts | Table | Text | Image | Histogram | Heatmap | Markdown | Code
 class Preview:
     """A preview: its blocks in order, and a one-line summary for listings."""
 
-    blocks: list[Block] = attrs.field(factory=list, converter=list)
+    blocks: list[Block] = attrs.field(factory=list, converter=_blocks)
     summary: str | None = None

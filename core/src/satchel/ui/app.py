@@ -37,8 +37,8 @@ from satchel.ui.pages import Links, check_name, check_uid
 
 __all__ = ["CSP", "LOOPBACK_NAMES", "PAGE_SIZE", "TOKEN_COOKIE", "TOKEN_ENV", "make_app", "preview_host", "url_with_token"]
 
-TOKEN_ENV = "SATCHEL_UI_TOKEN"
-TOKEN_COOKIE = "satchel_ui_token"
+TOKEN_ENV = "SATCHEL_UI_TOKEN"  # noqa: S105 - the variable's name, not a secret
+TOKEN_COOKIE = "satchel_ui_token"  # noqa: S105 - the cookie's name
 PAGE_SIZE = 50
 CSP = (
     "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "

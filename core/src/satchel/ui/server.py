@@ -40,6 +40,7 @@ def serve(
     app = make_app(store, project=project, token=token, allowed_hosts=None if token else LOOPBACK_NAMES)
     sock = bind(host, port)
     try:
+        sock.listen(128)  # connections made as soon as the address is printed wait for uvicorn
         server = uvicorn.Server(uvicorn.Config(app, log_level=log_level))
         if ready is not None:
             ready(url_of(sock))

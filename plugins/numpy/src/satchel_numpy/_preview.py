@@ -26,7 +26,7 @@ def array_preview(record: ArtifactRecord, read: Reader) -> Preview | None:
         return None
     # allow_pickle=False: an object array in a store is never unpickled to be looked at.
     array = np.load(io.BytesIO(read(record.files[0].name)), allow_pickle=False)
-    facts = [("shape", "×".join(str(n) for n in array.shape) or "scalar"), ("dtype", str(array.dtype)),
+    facts = [("shape", "x".join(str(n) for n in array.shape) or "scalar"), ("dtype", str(array.dtype)),
              ("elements", str(array.size))]
     blocks: list[Block] = [Facts(facts)]
     if array.dtype.kind in "biuf" and array.size:
