@@ -11,7 +11,7 @@ ROOT = Path(__file__).parent
 PLUGINS = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["core", "plugin", "everything", "s3", "lint", "typecheck"]
+nox.options.sessions = ["core", "plugin", "everything", "s3", "ui", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = True
 
 # CI runs the thorough Hypothesis profile; local runs the fast one unless told otherwise.
@@ -42,7 +42,7 @@ def plugin(session: nox.Session, name: str) -> None:
 def everything(session: nox.Session) -> None:
     """Every distribution installed together: core's suite again, plus the cross-distribution tests."""
     session.install("-e", "core[test]", *[f"-e./plugins/{name}[test]" for name in PLUGINS])
-    session.run("pytest", "core/tests", "tests", *session.posargs, env=_env())
+    session.run("pytest", "core/tests", "tests", "--ignore=tests/browser", *session.posargs, env=_env())
 
 
 @nox.session
@@ -50,6 +50,15 @@ def s3(session: nox.Session) -> None:
     """The store suite again on S3 (moto's server on loopback, started by the tests), plus S3's own tests."""
     session.install("-e", "core[test,s3]", "moto[server,s3]>=5.0.20")
     session.run("pytest", "core/tests", "-k", "s3", *session.posargs, env=_env())
+
+
+@nox.session
+def ui(session: nox.Session) -> None:
+    """`satchel ui` in headless Chromium (the system's /usr/bin/chromium, driven by Playwright; no
+    browser download), on a store the demo makes, plus the UI's HTTP tests. Without Chromium it
+    skips with one line locally and fails under CI."""
+    session.install("-e", "core[ui,test]", *[f"-e./plugins/{name}[test]" for name in PLUGINS], "playwright>=1.40")
+    session.run("pytest", "tests/browser", "core/tests/test_ui.py", *session.posargs, env=_env())
 
 
 @nox.session

@@ -250,12 +250,13 @@ def present_preview(preview: Preview | None, record: ArtifactRecord, links: Link
 def _run_node(links: Links, project: str, run: Mapping[str, Any], column: int, current: bool = False) -> svg.Node:
     uid = text(run.get("uid"), 64)
     status = text(run.get("status", ""), 20)
-    return svg.Node(f"run:{uid}", text(run.get("name") or uid, 80), f"run {status} {uid[:8]}",
+    return svg.Node(f"run:{uid}", text(run.get("name") or uid, 80), f"run · {status} · {short_time(run.get('start'))[11:]}",
                     links.run(project, uid), column, True, current)
 
 
 def _artifact_node(links: Links, record: ArtifactRecord, column: int, current: bool = False) -> svg.Node:
-    return svg.Node(f"art:{record.uid}", record.key, f"{record.kind} {record.uid[:8]}",
+    tags = " ".join(record.tags[:2])
+    return svg.Node(f"art:{record.uid}", record.key, f"{record.kind}{' · ' + tags if tags else ''} · {record.created[11:19]}",
                     links.artifact(record.project, record.key, record.uid), column, False, current)
 
 

@@ -61,13 +61,15 @@ def heatmap(values: Sequence[Sequence[float]], label: str = "heatmap") -> Markup
     flat = [v for row in rows for v in row if math.isfinite(v)]
     low, high = (min(flat), max(flat)) if flat else (0.0, 1.0)
     span = (high - low) or 1.0
-    cell = max(min(_WIDTH / columns, 240 / len(rows), 24), 2)
+    # Cells stretch to fill at least a readable picture: a tall, thin array still shows its columns.
+    cell_w = min(max(_WIDTH / columns, 4), 24)
+    cell_h = min(max(200 / len(rows), 4), 24)
     cells = [
-        f'<rect x="{_n(c * cell)}" y="{_n(r * cell)}" width="{_n(cell)}" height="{_n(cell)}" '
+        f'<rect x="{_n(c * cell_w)}" y="{_n(r * cell_h)}" width="{_n(cell_w)}" height="{_n(cell_h)}" '
         f'fill="{_colour((v - low) / span)}"/>'
         for r, row in enumerate(rows) for c, v in enumerate(row)
     ]
-    width, height = columns * cell, len(rows) * cell + 16
+    width, height = max(columns * cell_w, 200), len(rows) * cell_h + 16
     caption = escape(f"{low:.4g} (dark) to {high:.4g} (light)")
     return Markup(  # noqa: S704 - every text and link in it went through escape(); the rest are numbers
         f'<svg class="chart" role="img" aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg" '
