@@ -58,7 +58,8 @@ def ui(session: nox.Session) -> None:
     browser download), on a store the demo makes, plus the UI's HTTP tests. Without Chromium it
     skips with one line locally and fails under CI."""
     session.install("-e", "core[ui,test]", *[f"-e./plugins/{name}[test]" for name in PLUGINS], "playwright>=1.40")
-    session.run("pytest", "tests/browser", "core/tests/test_ui.py", *session.posargs, env=_env())
+    session.run("pytest", "core/tests/test_ui.py", *session.posargs, env=_env())
+    session.run("pytest", "tests/browser", *session.posargs, env=_env())
 
 
 @nox.session

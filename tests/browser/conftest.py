@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,36 +49,8 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
-class Server:
-    """The UI's app on uvicorn in a thread, on a free loopback port."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the UI server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
-        self.sock.close()
-
-
 @pytest.fixture
-def shots(tmp_path: Path) -> Iterator[Any]:
+def shots(tmp_path: Path) -> Any:
     """``shots(page, name)`` saves a screenshot under tmp_path (and into $SATCHEL_UI_SCREENSHOTS if set)."""
     folder = tmp_path / "screenshots"
     folder.mkdir()
@@ -94,4 +63,4 @@ def shots(tmp_path: Path) -> Iterator[Any]:
             shutil.copy(path, Path(extra) / path.name)
         return path
 
-    yield take
+    return take

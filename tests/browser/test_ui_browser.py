@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Server
+from uiserver import Server
 
 import satchel
 from satchel.store import Store
