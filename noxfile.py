@@ -77,15 +77,15 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The README's demo: two handlers on the embedded store in ./.satchel."""
-    session.install("-e", "core", *[f"-e./plugins/{name}" for name in PLUGINS])
+    """The README's demo: two handlers on the embedded store in ./.satchel (then `satchel ui` shows it)."""
+    session.install("-e", "core[ui]", *[f"-e./plugins/{name}" for name in PLUGINS])
     session.run("python", "examples/demo.py", *session.posargs)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """Every benchmark in benchmarks/, printing ratios against the plain library calls."""
-    session.install("-e", "core", *[f"-e./plugins/{name}" for name in PLUGINS])
+    session.install("-e", "core[ui]", *[f"-e./plugins/{name}" for name in PLUGINS])
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 

@@ -43,6 +43,8 @@ def main() -> None:
     print(f"  {cli} artifacts show {first.outputs['table']}")
     print(f"  {cli} runs show {second.uid}")
     print(f"  {cli} verify")
+    print(f"  {os.path.relpath(os.path.join(os.path.dirname(sys.executable), 'satchel'))} ui --project {project.name} --open"
+          "   # all of it in a web page (read-only, this machine only)")
 
 
 if __name__ == "__main__":
