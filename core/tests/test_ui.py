@@ -334,3 +334,22 @@ def test_the_command_serves_and_prints_the_address(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_run_with_many_outputs_previews_the_first_and_links_the_rest(tmp_path: Path, host: PluginHost) -> None:
+    from satchel.ui.app import MAX_PREVIEWS
+
+    store = Store(tmp_path / "many")
+    outputs = {}
+    for i in range(MAX_PREVIEWS + 3):
+        record = store.log_artifact(project="p", key=f"out-{i:02d}", kind="file",
+                                    files=[FileSource("x.txt", data=f"text {i}".encode())], format="txt")
+        outputs[f"out{i:02d}"] = record.uri
+    outputs["zz_broken"] = "not a uri <b>"  # sorts last: the record is saved with sorted keys
+    uid = "b" * 32
+    store.save_run("p", uid, {"uid": uid, "name": "many", "status": "completed", "outputs": outputs, "start": "x"})
+    with TestClient(make_app(store, host=host), base_url=BASE) as client:
+        html = _main(client.get(f"/p/p/runs/{uid}").text)
+    assert MAX_PREVIEWS == html.count('class="block block-text"')
+    assert 3 == html.count("its page has the preview")
+    assert "not a store:// URI" in html and "not a uri &lt;b&gt;" in html

@@ -77,9 +77,8 @@ def make_ui_store(store: Store) -> UiStore:
         "model": log("model", "model", [
             FileSource("model-card.md", data=f"# Card\n\nA model. {HOSTILE}\n\n[click](javascript:alert(1))\n".encode()),
             FileSource("model.bin", data=b"\x00\x01"),
-        ], extra={"framework": "sklearn", "package": {
-            "signature": {"inputs": [{"name": "x", "dtype": "float64", "shape": [None, 4]}], "outputs": []},
-            "metrics": {"accuracy": 0.93}, "version": "1"}}),
+        ], extra={"framework": "scikit-learn", "version": "1", "metrics": {"accuracy": 0.93},
+                  "signature": {"inputs": [{"name": "x", "dtype": "float64", "shape": [None, 4]}], "outputs": []}}),
         "notes": log("notes", "file", [FileSource("notes.txt", data=f"hello {HOSTILE}".encode())], format="txt"),
     }
     store.save_run(PROJECT, prepare, _run(

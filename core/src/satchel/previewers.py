@@ -138,12 +138,13 @@ def _model(record: ArtifactRecord, read: Reader) -> Preview | None:
     if record.kind != "model":
         return None
     extra = _dict(record.extra)
-    package = _dict(extra.get("package"))
+    package = _dict(extra.get("package")) or extra  # the package's fields sit in extra itself
     facts: list[tuple[str, str]] = [(name, _short(extra[name])) for name in ("framework",) if name in extra]
     if record.format:
         facts.append(("format", _short(record.format, 40)))
-    if "version" in package:
-        facts.append(("version", _short(package["version"])))
+    for name in ("version", "root_digest"):
+        if name in package:
+            facts.append((name.replace("_", " "), _short(package[name])))
     blocks: list[Block] = [Facts(facts)] if facts else []
     signature = _dict(package.get("signature"))
     rows = [

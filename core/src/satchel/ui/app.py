@@ -35,11 +35,14 @@ from satchel.store import Store
 from satchel.ui import pages
 from satchel.ui.pages import Links, check_name, check_uid
 
-__all__ = ["CSP", "LOOPBACK_NAMES", "PAGE_SIZE", "TOKEN_COOKIE", "TOKEN_ENV", "make_app", "preview_host", "url_with_token"]
+__all__ = ["CSP", "LOOPBACK_NAMES", "MAX_OUTPUTS", "MAX_PREVIEWS", "PAGE_SIZE", "TOKEN_COOKIE", "TOKEN_ENV", "make_app", "preview_host", "url_with_token"]
 
 TOKEN_ENV = "SATCHEL_UI_TOKEN"  # noqa: S105 - the variable's name, not a secret
 TOKEN_COOKIE = "satchel_ui_token"  # noqa: S105 - the cookie's name
 PAGE_SIZE = 50
+#: A run page previews this many outputs, and lists at most MAX_OUTPUTS.
+MAX_PREVIEWS = 12
+MAX_OUTPUTS = 200
 CSP = (
     "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -54,6 +57,7 @@ _HEADERS = [
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 _MAX_PAGE = 1_000_000
 _STATUSES = ("running", "completed", "failed")
+_RUN_FIELDS = ("uid", "name", "status", "handler", "kind", "start", "end", "error", "traceback")
 _KINDS = ("file", "dir", "plot", "dataset", "model", "code", "object", "prompt")
 
 logger = logging.getLogger(__name__)
@@ -237,17 +241,18 @@ def make_app(
         name = check_name(request.path_params["project"], "project")
         uid = check_name(request.path_params["uid"], "run uid")
         run = store.get_run(name, uid)
-        outputs = []
-        for key, uri in list(pages.mapping(run.get("outputs")).items())[:50]:
-            outputs.append(_output(key, uri))
+        listed = list(pages.mapping(run.get("outputs")).items())
+        # Previews may read files: the first few outputs get one, the rest a link to their page.
+        outputs = [_output(key, uri, preview=i < MAX_PREVIEWS) for i, (key, uri) in enumerate(listed[:MAX_OUTPUTS])]
         inputs = []
         for key, value in list(pages.mapping(run.get("inputs")).items())[:100]:
             for item in value if isinstance(value, list) else [value]:
                 inputs.append({"key": key, "value": pages.text(item), "href": links.uri(item) if isinstance(item, str) else None})
         code = pages.mapping(run.get("code"))
         code_uri = code.get("uri")
+        shown = {field: run.get(field) for field in _RUN_FIELDS}  # a partial record still renders
         return render(
-            request, "run.html", title=f"Run {pages.text(run.get('name'), 80)}", project=name, run=run,
+            request, "run.html", title=f"Run {pages.text(run.get('name'), 80)}", project=name, run=shown,
             uid=pages.text(run.get("uid", uid), 64), duration=pages.duration(run),
             params=pages.mapping(run.get("params")), inputs=inputs, outputs=outputs,
             results=pages.mapping(run.get("results")), labels=pages.mapping(run.get("labels")),
@@ -256,8 +261,8 @@ def make_app(
             lineage=pages.run_lineage(store, links, name, run),
         )
 
-    def _output(key: str, uri: Any) -> dict[str, Any]:
-        shown: dict[str, Any] = {"key": key, "uri": pages.text(uri), "href": None, "blocks": [], "problems": []}
+    def _output(key: str, uri: Any, *, preview: bool) -> dict[str, Any]:
+        shown: dict[str, Any] = {"key": key, "uri": pages.text(uri), "href": None, "blocks": [], "problems": [], "summary": None}
         parsed = pages.parsed_uri(uri)
         if parsed is None:
             shown["problems"] = ["not a store:// URI"]
@@ -268,7 +273,10 @@ def make_app(
         except SatchelError as error:
             shown["problems"] = [str(error)]
             return shown
-        shown.update(_preview(record))
+        if preview:
+            shown.update(_preview(record))
+        else:
+            shown["summary"] = f"{record.kind}, {_size(record.size)}: its page has the preview"
         shown["record"] = record
         return shown
 

@@ -96,6 +96,8 @@ def duration(run: Mapping[str, Any]) -> str:
 
 
 def short_time(value: Any) -> str:
+    if value is None:
+        return ""
     when = _when(value)
     return when.strftime("%Y-%m-%d %H:%M:%S") if when is not None else text(value, 40)
 
@@ -194,7 +196,7 @@ def _markdown(source: str) -> Markup:
     from markdown_it import MarkdownIt  # the optional extra; imported when a card is shown
 
     # "html": False: raw HTML in a card is shown as text; markdown-it also refuses javascript: links.
-    html = MarkdownIt("commonmark", {"html": False, "linkify": False}).render(source)
+    html = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").render(source)
     return Markup(html)  # noqa: S704 - markdown-it escapes every text and, without "html", all raw HTML
 
 
