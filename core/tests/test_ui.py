@@ -353,3 +353,20 @@ def test_a_run_with_many_outputs_previews_the_first_and_links_the_rest(tmp_path:
     assert MAX_PREVIEWS == html.count('class="block block-text"')
     assert 3 == html.count("its page has the preview")
     assert "not a store:// URI" in html and "not a uri &lt;b&gt;" in html
+
+
+@pytest.mark.parametrize("fields", [
+    {"params": ["not", "a", "dict"], "inputs": "store://artifacts/demo/x", "outputs": 7, "versions": "3.11"},
+    {"start": 5, "end": {"a": 1}, "status": ["failed"], "name": None, "handler": 3.5, "code": "store://code/demo/x"},
+    {"inputs": {"x": {"nested": HOSTILE}}, "outputs": {"y": "store://artifacts/demo/../../etc"}, "error": 42},
+    {"results": {"r": [1] * 5000}, "labels": "x", "traceback": ["a", "b"], "code": {"uri": 9}},
+])
+def test_a_run_record_of_any_shape_renders_as_text(tmp_path: Path, host: PluginHost, fields: dict[str, object]) -> None:
+    store = Store(tmp_path / "odd")
+    uid = "c" * 32
+    store.save_run("demo", uid, {"uid": uid, **fields})
+    with TestClient(make_app(store, host=host), base_url=BASE, raise_server_exceptions=False) as client:
+        for path in ("/p/demo/runs", f"/p/demo/runs/{uid}", "/p/demo/runs?name=x&status=failed"):
+            response = client.get(path)
+            assert 200 == response.status_code, (path, response.text[-500:])
+            _assert_inert(response.text)
