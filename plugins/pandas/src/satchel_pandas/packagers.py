@@ -8,7 +8,7 @@ import os
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from satchel import Artifact, DatasetArtifact, Packager
+from satchel import Artifact, DatasetArtifact, Packager, hookimpl
 from satchel.errors import PackingError, SatchelError, UnpackingError
 
 if TYPE_CHECKING:
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from satchel import DataItem
+    from satchel.artifacts import ArtifactRecord
+    from satchel.previews import Preview, Reader
     from satchel_pandas._io import Written
 
 __all__ = ["FORMATS", "DataFramePackager", "FormatLossWarning", "SeriesPackager"]
@@ -233,6 +235,13 @@ class DataFramePackager(_PandasPackager):
     """
 
     PACKABLE_OBJECT_TYPE = "pandas.DataFrame"
+
+    @hookimpl
+    def satchel_render_preview(self, record: ArtifactRecord, read: Reader) -> Preview | None:
+        """A Parquet or Feather table's schema, row count and first rows for the UI, when its record has none."""
+        from satchel_pandas._preview import table_preview
+
+        return table_preview(record, read)
 
     def can_unpack_item(self, data_item: DataItem, obj_type: type | None, artifact_type: str | None) -> bool:
         if super().can_unpack_item(data_item, obj_type, artifact_type):
