@@ -131,3 +131,24 @@ def test_a_bad_path_shows_a_message(ui: Server, page: Any) -> None:
     response = page.goto(f"{ui.url}/p/demo/artifacts/no-such-key")
     assert 404 == response.status
     assert "no-such-key" in page.locator("#message").inner_text()
+
+
+def test_with_a_token_the_printed_address_opens_the_ui_and_the_cookie_carries_on(demo_store: Store, browser: Any) -> None:
+    with Server(make_app(demo_store, token="t0ken", allowed_hosts=None)) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        try:
+            page.goto(f"{server.url}/p/demo/runs?token=t0ken")
+            assert f"{server.url}/p/demo/runs" == page.url  # the token left the address bar
+            page.locator("#runs a.run-link", has_text="prepare").click()
+            assert page.locator("h1").inner_text().startswith("Run prepare")
+            assert "image" in page.locator("#output-image").inner_text()
+            assert page.locator("#output-image img").evaluate("img => img.naturalWidth") == 128  # the cookie, on images too
+        finally:
+            context.close()
+        stranger = browser.new_context()
+        try:
+            refused = stranger.new_page().goto(f"{server.url}/p/demo/runs")
+            assert 401 == refused.status
+        finally:
+            stranger.close()

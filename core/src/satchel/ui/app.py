@@ -28,10 +28,11 @@ from starlette.staticfiles import StaticFiles
 
 from satchel._version import __version__
 from satchel.artifacts import ArtifactRecord
-from satchel.errors import ArtifactNotFoundError, IntegrityError, InvalidNameError, SatchelError
+from satchel.errors import ArtifactNotFoundError, IntegrityError, SatchelError, SignatureError
 from satchel.host import PluginHost, get_host
 from satchel.previewers import IMAGE_TYPES
 from satchel.store import Store
+from satchel.store.index import IndexFailure
 from satchel.ui import pages
 from satchel.ui.pages import Links, check_name, check_uid
 
@@ -366,8 +367,12 @@ def make_app(
         if isinstance(exc, IntegrityError):
             logger.error("%s: %s", request.url.path, exc)
             return error_page(request, 500, f"not sent: the stored bytes do not match their digest ({exc})")
-        if isinstance(exc, ArtifactNotFoundError | InvalidNameError):
-            return error_page(request, 404, str(exc))
+        if isinstance(exc, SignatureError):
+            return error_page(request, 403, f"refused by the signature check: {exc}")
+        if isinstance(exc, IndexFailure):
+            logger.error("%s: %s", request.url.path, exc)
+            return error_page(request, 500, str(exc))
+        # Not found, a bad name or uid, an ambiguous prefix: what the address asks for cannot be shown.
         return error_page(request, 404, str(exc))
 
     async def server_error(request: Request, exc: Exception) -> Response:
