@@ -370,3 +370,21 @@ def test_a_run_record_of_any_shape_renders_as_text(tmp_path: Path, host: PluginH
             response = client.get(path)
             assert 200 == response.status_code, (path, response.text[-500:])
             _assert_inert(response.text)
+
+
+def test_a_signed_store_lists_only_what_its_key_signed_and_refuses_the_rest(tmp_path: Path, host: PluginHost) -> None:
+    from satchel.signing import Signer
+
+    key = Signer.hmac(b"k" * 32)
+    with Store(tmp_path / "signed", signing=key) as signed:
+        good = signed.log_artifact(project="p", key="good", kind="file", files=[FileSource("a.txt", data=b"a")])
+    with Store(tmp_path / "signed", signing=False) as planter:
+        planted = planter.log_artifact(project="p", key="planted", kind="file", files=[FileSource("b.txt", data=b"b")])
+    with Store(tmp_path / "signed", signing=key) as reader, \
+            TestClient(make_app(reader, host=host), base_url=BASE) as client:
+        with pytest.warns(RuntimeWarning, match="refused by the signature check"):
+            listing = _main(client.get("/p/p/artifacts").text)
+        assert [good.key] == re.findall(r'class="artifact-link" href="/p/p/artifacts/([a-z]+)/', listing)
+        refused = client.get(f"/p/p/artifacts/planted/{planted.uid}")
+        assert 403 == refused.status_code and "not signed" in refused.text
+        assert 403 == client.get(f"/p/p/artifacts/planted/{planted.uid}/files/b.txt").status_code
