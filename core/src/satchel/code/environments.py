@@ -118,6 +118,8 @@ def ensure_environment(
     marker = _read_marker(final)
     if marker is not None and _current(final, marker, signature):
         say(f"reusing the isolated environment {key} built {marker.get('created', 'earlier')}: {final}")
+        with contextlib.suppress(OSError):  # its last use, for `satchel cache prune`
+            os.utime(os.path.join(final, MARKER))
         return Environment(key, final, _python(final), wanted, built=False)
     if marker is not None:
         say(f"the isolated environment {key} links other satchel packages than this interpreter has; building it again")
