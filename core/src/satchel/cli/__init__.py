@@ -399,9 +399,15 @@ def _model_commands(command: Callable[..., argparse.ArgumentParser], common: arg
     model_ref(serve)
     serve.add_argument(
         "--host", default="127.0.0.1",
-        help="the address to listen on (default 127.0.0.1, this machine only; anything else serves the network)",
+        help="the address to listen on (default 127.0.0.1, this machine only; anything else serves the "
+        "network and needs --token)",
     )
     serve.add_argument("--port", type=_port, default=8765, metavar="N", help="the port (default 8765; 0: any free one)")
+    serve.add_argument(
+        "--token", metavar="SECRET",
+        help="answer only requests with Authorization: Bearer SECRET (default: $SATCHEL_SERVE_TOKEN; "
+        "prefer it, as a command line is visible to others on this machine)",
+    )
     loading_options(serve)
 
 
