@@ -163,18 +163,19 @@ def render_plugin(name: str, type_name: str | None = None) -> dict[str, str]:
         "strategy": strategy,
         "strategy_comment": strategy_comment,
     }
-    # The tests import the packed type: from the standard library, a third-party library, or the plugin.
+    # The tests import the packed type: from the standard library, a third-party library, or the
+    # plugin itself; isort's groups as the plugin's own project sees them (satchel is third-party there).
     own = [f"from {packed.module} import {packed.qualname}"]
-    stdlib, third, first = (own if variant == "type" and not third_party else []), (own if third_party else []), (
-        own if variant == "example" else []
-    )
+    stdlib = own if variant == "type" and not third_party else []
+    library = own if third_party else []
+    example = own if variant == "example" else []
     imports = {
         "test_packager.py": _import_block(
-            stdlib, ["from hypothesis import strategies as st", *third],
-            ["from satchel.testing import PackagerContract", f"from {names.module} import {names.class_name}", *first],
+            stdlib, ["from hypothesis import strategies as st", "from satchel.testing import PackagerContract", *library],
+            [f"from {names.module} import {names.class_name}", *example],
         ),
         "test_entry_point.py": _import_block(
-            stdlib, third, ["from satchel import PluginHost", "from satchel.testing import EntryPointContract", *first],
+            stdlib, ["from satchel import PluginHost", "from satchel.testing import EntryPointContract", *library], example,
         ),
     }
     templates = resources.files("satchel.scaffold") / "templates"
@@ -191,7 +192,7 @@ def render_plugin(name: str, type_name: str | None = None) -> dict[str, str]:
 
 def _import_block(*groups: list[str]) -> str:
     """Import lines in isort's groups (standard library, third party, first party), a blank line between."""
-    return "\n\n".join("\n".join(sorted(group)) for group in groups if group)
+    return "\n\n".join("\n".join(sorted(group, key=str.lower)) for group in groups if group)
 
 
 def write_plugin(name: str, type_name: str | None = None, directory: str | os.PathLike[str] | None = None) -> Path:
