@@ -24,8 +24,16 @@ def cmd_new_plugin(ctx: Context) -> int:
         return EXIT_OK
     relative = os.path.relpath(target)
     shown = str(target) if relative.startswith("..") else relative
-    stand_in = "" if args.type_name else f" (a stand-in to replace: see src/{names.module}/_codec.py)"
-    print(f"wrote {names.distribution} in {shown}: entry point {names.entry_point!r}, packing {packed}{stand_in}")
+    print(f"wrote {names.distribution} in {shown}: entry point {names.entry_point!r}, packing {packed}")
+    if args.type_name:
+        qualname = args.type_name.rpartition(".")[2]
+        print(
+            f"placeholders to replace: src/{names.module}/_codec.py writes str(obj) and reads {qualname}(text), and "
+            f"tests/test_packager.py draws st.from_type({qualname}); as written they round-trip only a type made "
+            "from its own text (an IP address, a UUID)"
+        )
+    else:
+        print(f"it packs a stand-in type, {packed}: replace it with yours in src/{names.module}/_codec.py and the tests")
     print("next:")
     print(f"  cd {shown} && pip install -e '.[test]' && pytest")
     print(f"  satchel plugins                 # lists {names.entry_point!r}")
