@@ -126,3 +126,27 @@ def test_the_readmes_packager_takes_the_option_names_the_shipped_plugins_use() -
     packager = namespace["MyTypePackager"]
     assert frozenset({"format"}) == packager.options_for("file")  # type: ignore[attr-defined]
     assert "docs/write-a-plugin.md" in section
+
+
+def _guide_table_names(heading: str) -> set[str]:
+    """The names in the first column of the table under ``heading`` in write-a-plugin.md."""
+    text = (DOCS / "write-a-plugin.md").read_text()
+    section = text[text.index(f"\n## {heading}\n") :]
+    section = section[: section.find("\n## ", 1)]
+    return set(re.findall(r"^\| `(\w+)", section, re.MULTILINE))
+
+
+def test_the_guide_documents_every_class_variable_of_packager() -> None:
+    from satchel.packagers.base import Packager
+
+    variables = {name for name in vars(Packager) if name.isupper()}
+    assert variables == _guide_table_names("Class variables")
+
+
+def test_the_guide_documents_every_attribute_of_the_kit() -> None:
+    from satchel.testing import EntryPointContract, PackagerContract
+
+    documented = _guide_table_names("The test kit")
+    for contract in (PackagerContract, EntryPointContract):
+        attributes = {name for name in contract.__annotations__ if not name.startswith("_")}
+        assert set() == attributes - documented, f"{contract.__name__} attributes missing from the guide's kit section"
