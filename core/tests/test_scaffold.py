@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ import pytest
 from packaging.requirements import Requirement
 
 import satchel
-from satchel.cli import main
+from satchel.cli import JSON_KEYS, main
 from satchel.code.environments import find_uv
 from satchel.errors import ScaffoldError
 from satchel.scaffold import plugin_names, render_plugin, satchel_requirement, target_type, write_plugin
@@ -145,6 +146,7 @@ def test_the_command_writes_the_plugin_and_says_what_next(tmp_path: Path, monkey
         "module": "satchel_other", "packager": "satchel_other.packagers:OtherPackager", "type": "satchel_other.example.Example",
     } == shown
     assert (tmp_path / "nested" / "here" / "src" / "satchel_other" / "example.py").is_file()
+    assert set(shown) <= set(re.findall(r"\w+", JSON_KEYS["new-plugin"]))  # what --help says --json prints
 
 
 @pytest.mark.parametrize(
