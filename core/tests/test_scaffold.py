@@ -131,6 +131,11 @@ def test_a_type_that_is_not_a_dotted_name_is_refused(type_name: str) -> None:
         render_plugin("polars", type_name)
 
 
+def test_a_type_of_satchel_itself_is_refused() -> None:
+    with pytest.raises(ScaffoldError, match="satchel's own types are packed by core"):
+        render_plugin("store", "satchel.store.Store")
+
+
 def test_the_command_writes_the_plugin_and_says_what_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     assert 0 == main(["new-plugin", "polars", "--type", "polars.DataFrame"])

@@ -112,6 +112,11 @@ def target_type(dotted: str) -> TargetType:
         )
     module, qualname = ".".join(parts[:-1]), parts[-1]
     top = parts[0]
+    if top == "satchel":
+        raise ScaffoldError(
+            f"invalid --type {dotted!r}: satchel's own types are packed by core; give the type of the "
+            "library the plugin is for, for example polars.DataFrame"
+        )
     if top in sys.stdlib_module_names:
         return TargetType(module, qualname, None)
     # An installed library names its own distribution (PIL comes from pillow); else guess the module's name.
