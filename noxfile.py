@@ -48,7 +48,7 @@ def everything(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "noxfile.py", "dev.py")
+    session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "docs", "noxfile.py", "dev.py")
 
 
 @nox.session
