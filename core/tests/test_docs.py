@@ -150,3 +150,14 @@ def test_the_guide_documents_every_attribute_of_the_kit() -> None:
     for contract in (PackagerContract, EntryPointContract):
         attributes = {name for name in contract.__annotations__ if not name.startswith("_")}
         assert set() == attributes - documented, f"{contract.__name__} attributes missing from the guide's kit section"
+
+
+def test_the_guide_shows_what_new_plugin_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from satchel.cli import main
+
+    (session,) = [code for language, _start, code in fences("write-a-plugin.md") if "$ satchel new-plugin" in code]
+    command, *rest = session.split("$ ")[1].splitlines()
+    monkeypatch.chdir(tmp_path)
+    assert 0 == main(command.split()[1:])
+    printed = capsys.readouterr().out.splitlines()
+    assert rest == printed[: len(rest)]

@@ -141,7 +141,7 @@ def test_the_command_writes_the_plugin_and_says_what_next(tmp_path: Path, monkey
     assert 0 == main(["new-plugin", "polars", "--type", "polars.DataFrame"])
     out = capsys.readouterr().out
     assert out.startswith("wrote satchel-polars in satchel-polars: entry point 'polars', packing polars.DataFrame\n")
-    assert "placeholders to replace: src/satchel_polars/_codec.py writes str(obj) and reads DataFrame(text)" in out
+    assert "  src/satchel_polars/_codec.py   writes str(obj), reads DataFrame(text)\n" in out
     assert "pip install -e '.[test]' && pytest" in out
     assert render_plugin("polars", "polars.DataFrame") == files_under(tmp_path / "satchel-polars")
     assert 0 == main(["new-plugin", "other", "--dir", "nested/here", "--json"])

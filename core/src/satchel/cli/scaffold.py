@@ -27,11 +27,9 @@ def cmd_new_plugin(ctx: Context) -> int:
     print(f"wrote {names.distribution} in {shown}: entry point {names.entry_point!r}, packing {packed}")
     if args.type_name:
         qualname = args.type_name.rpartition(".")[2]
-        print(
-            f"placeholders to replace: src/{names.module}/_codec.py writes str(obj) and reads {qualname}(text), and "
-            f"tests/test_packager.py draws st.from_type({qualname}); as written they round-trip only a type made "
-            "from its own text (an IP address, a UUID)"
-        )
+        print("placeholders to replace (as written they round-trip only a type made from its own text):")
+        print(f"  src/{names.module}/_codec.py   writes str(obj), reads {qualname}(text)")
+        print(f"  tests/test_packager.py   draws st.from_type({qualname})")
     else:
         print(f"it packs a stand-in type, {packed}: replace it with yours in src/{names.module}/_codec.py and the tests")
     print("next:")
