@@ -578,7 +578,7 @@ def test_every_command_documents_its_json_keys() -> None:
     (commands,) = [a for a in parser._actions if a.dest == "command"]  # argparse has no public listing
     assert {
         "run", "runs", "artifacts", "plugins", "explain", "verify", "gc", "reindex", "code", "functions", "workflows",
-        "workflow", "project", "models", "ui",
+        "workflow", "project", "models", "cache", "new-plugin", "ui",
     } == set(commands.choices)
     # `ui` serves a web page and prints no JSON; every other command documents its keys.
     assert set(commands.choices) - {"ui"} == {key.split()[0] for key in JSON_KEYS}

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel.models.signature", "satchel.models.manifest", "satchel.models.card", "satchel.models.entrypoint",
         "satchel.models.package", "satchel.previews",
     )),
-    ("storage", ("satchel.store", "satchel.dataitem", "satchel.code.cache", "satchel.code.logcode", "satchel.models.export")),
+    ("storage", ("satchel.store", "satchel.dataitem", "satchel.code.cache", "satchel.code.logcode", "satchel.code.prune", "satchel.models.export")),
     ("contract", ("satchel.hookspecs",)),
     ("packagers", ("satchel.packagers", "satchel.previewers")),
     ("host", ("satchel.host",)),
@@ -32,7 +32,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel.models.serve",
     )),
     ("interface", (
-        "satchel.cli", "satchel.__main__", "satchel.isolated", "satchel.code", "satchel.models", "satchel.ui", "satchel",
+        "satchel.cli", "satchel.__main__", "satchel.isolated", "satchel.code", "satchel.models", "satchel.scaffold",
+        "satchel.ui", "satchel",
     )),
 ]
 

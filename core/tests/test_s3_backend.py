@@ -136,3 +136,51 @@ def test_many_processes_write_one_store_and_nothing_is_lost(s3_url: str, s3_endp
     for key in {record.key for record in records}:
         newest = max(record.uid for record in records if record.key == key)
         assert newest == store.get_artifact(f"store://artifacts/team/{key}:latest").uid
+
+
+KILLED_WRITER = """
+import sys, time
+from satchel.artifacts import FileSource
+from satchel.store import Store
+from satchel.store.s3 import S3Backend
+
+original = S3Backend.write_new
+
+def paused(self, rel, data):
+    if rel.startswith("artifacts/"):
+        print("BLOBS-STORED", flush=True)
+        time.sleep(120)
+    return original(self, rel, data)
+
+S3Backend.write_new = paused
+Store(sys.argv[1]).log_artifact(project="demo", key="model", kind="model", link=False,
+                                files=[FileSource(name="model.bin", path=sys.argv[2])])
+"""
+
+
+def test_a_writer_killed_between_blobs_and_metadata_leaves_no_version(s3_url: str, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    store = Store(s3_url)
+    v1 = store.log_artifact(project="demo", key="model", kind="model",
+                            files=[FileSource(name="model.bin", data=b"version one")])
+    (tmp_path / "model.bin").write_bytes(payload(6 * MIB))
+    child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, s3_url, str(tmp_path / "model.bin")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    if line.strip() != "BLOBS-STORED":
+        child.kill()
+        pytest.fail(f"the writer did not get as far as its blobs: {line!r}\n{child.communicate()[1]}")
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+
+    after = Store(s3_url)
+    assert v1.uid == after.get_artifact("store://models/demo/model").uid
+    assert [v1.uid] == [record.uid for record in after.list_artifacts("demo")]
+    assert [] == after.verify()
+    report = after.gc(older_than=0)
+    assert (1, 6 * MIB) == (report.blobs_removed, report.blob_bytes_removed)
+    assert b"version one" == after.read_bytes(after.get_artifact(v1.uri))

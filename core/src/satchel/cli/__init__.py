@@ -48,12 +48,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("satchel.cli.maintenance", "cmd_verify"),
     "gc": ("satchel.cli.maintenance", "cmd_gc"),
     "reindex": ("satchel.cli.maintenance", "cmd_reindex"),
+    "cache": ("satchel.cli.maintenance", "cmd_cache"),
     "code": ("satchel.cli.code", "cmd_code"),
     "functions": ("satchel.cli.code", "cmd_functions"),
     "workflows": ("satchel.cli.code", "cmd_workflows"),
     "workflow": ("satchel.cli.code", "cmd_workflows"),
     "project": ("satchel.cli.code", "cmd_project"),
     "models": ("satchel.cli.models", "cmd_models"),
+    "new-plugin": ("satchel.cli.scaffold", "cmd_new_plugin"),
     "ui": ("satchel.cli.ui", "cmd_ui"),
 }
 
@@ -95,6 +97,7 @@ JSON_KEYS: dict[str, str] = {
     "verify": "an object: ok, problems (a list of: uri, file, problem, expected, actual)",
     "gc": "an object: dry_run, blobs_removed, blob_bytes_removed, blobs_kept, tmp_removed, tmp_bytes_removed, bytes_removed",
     "reindex": "an object: artifacts (the number of versions indexed)",
+    "cache": "an object: root, dry_run, entries (a list of: kind, path, size, last_used), removed (the same, or null), bytes_removed",
     "code log": f"an object: {_CODE_KEYS}, notebook (file, code_cells, dropped_lines, dropped; or null)",
     "code list": f"a list of objects: {_CODE_KEYS}",
     "code show": (
@@ -117,6 +120,7 @@ JSON_KEYS: dict[str, str] = {
     "models verify": "an object: ok, target (the URI or folder), files (how many), root_digest, error (or null)",
     "models predict": "an object: uri, root_digest, outputs",
     "models export": "an object: uri, path (the folder written)",
+    "new-plugin": "an object: path (the folder written), distribution, entry_point, module, packager, type",
 }
 
 _DESCRIPTION = "Run functions whose results become stored, versioned, verifiable artifacts."
@@ -136,6 +140,7 @@ examples:
   satchel models show clf                               a model package: signature and card
   satchel models predict clf --input payload.json       outputs as JSON
   satchel models serve clf --port 8765                  GET /health, /signature; POST /predict
+  satchel new-plugin polars --type polars.DataFrame     a packager plugin distribution to start from
   satchel ui --open                                     browse runs and artifacts in a web page
 
 the store: --store, else $SATCHEL_STORE, else `store = ...` in ./satchel.toml, else ./.satchel
@@ -269,6 +274,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("reindex", "rebuild the listing index from the store's files")
+
+    cache = command("cache", "list the extracted code and isolated environments in your cache; prune what is unused")
+    cache.add_argument("action", nargs="?", choices=("list", "prune", "clear"), default="list",
+                       help="list (the default); prune what has not been used for --older-than days; clear it all")
+    cache.add_argument("--older-than", type=float, default=30, metavar="DAYS",
+                       help="with prune: remove what has not been used for this many days (default 30)")
+    cache.add_argument("--dry-run", action="store_true", help="with prune or clear: only say what would go")
+
+    new_plugin = command(
+        "new-plugin", "write a new packager plugin distribution, satchel-NAME: packager, tests, pyproject.toml, README",
+    )
+    new_plugin.add_argument("name", metavar="NAME", help="the plugin's name, e.g. polars: distribution satchel-NAME, package satchel_NAME")
+    new_plugin.add_argument(
+        "--type", dest="type_name", metavar="DOTTED.TYPE",
+        help="the type it packs, e.g. polars.DataFrame (default: a stand-in type of the plugin's own, to replace)",
+    )
+    new_plugin.add_argument("--dir", metavar="DIR", help="the folder to write, new or empty (default: ./satchel-NAME)")
     ui = command("ui", "a local, read-only web page of the store's runs and artifacts, with previews (needs satchel[ui])")
     ui.add_argument(
         "--host", default="127.0.0.1",
@@ -403,9 +425,15 @@ def _model_commands(command: Callable[..., argparse.ArgumentParser], common: arg
     model_ref(serve)
     serve.add_argument(
         "--host", default="127.0.0.1",
-        help="the address to listen on (default 127.0.0.1, this machine only; anything else serves the network)",
+        help="the address to listen on (default 127.0.0.1, this machine only; anything else serves the "
+        "network and needs --token)",
     )
     serve.add_argument("--port", type=_port, default=8765, metavar="N", help="the port (default 8765; 0: any free one)")
+    serve.add_argument(
+        "--token", metavar="SECRET",
+        help="answer only requests with Authorization: Bearer SECRET (default: $SATCHEL_SERVE_TOKEN; "
+        "prefer it, as a command line is visible to others on this machine)",
+    )
     loading_options(serve)
 
 
