@@ -262,7 +262,7 @@ def _artifact_node(links: Links, record: ArtifactRecord, column: int, current: b
                     links.artifact(record.project, record.key, record.uid), column, False, current)
 
 
-def _records(store: Store, uris: list[Any], load: Callable[[str], ArtifactRecord]) -> list[ArtifactRecord]:
+def _records(uris: list[Any], load: Callable[[str], ArtifactRecord]) -> list[ArtifactRecord]:
     found = []
     for uri in uris[:_LINEAGE_NODES]:
         parsed = parsed_uri(uri)
@@ -285,7 +285,7 @@ def run_lineage(store: Store, links: Links, project: str, run: Mapping[str, Any]
     edges: list[svg.Edge] = []
     me = _run_node(links, project, run, 2, current=True)
     nodes[me.id] = me
-    for record in _records(store, _uris(run.get("inputs")), store.get_artifact):
+    for record in _records(_uris(run.get("inputs")), store.get_artifact):
         node = _artifact_node(links, record, 1)
         nodes.setdefault(node.id, node)
         edges.append(svg.Edge(node.id, me.id))
@@ -297,7 +297,7 @@ def run_lineage(store: Store, links: Links, project: str, run: Mapping[str, Any]
             made = _run_node(links, project, producer, 0)
             nodes.setdefault(made.id, made)
             edges.append(svg.Edge(made.id, node.id))
-    for record in _records(store, _uris(run.get("outputs")), store.get_artifact):
+    for record in _records(_uris(run.get("outputs")), store.get_artifact):
         node = _artifact_node(links, record, 3)
         nodes.setdefault(node.id, node)
         edges.append(svg.Edge(me.id, node.id))
@@ -327,7 +327,7 @@ def artifact_lineage(store: Store, links: Links, record: ArtifactRecord, consume
         used = _run_node(links, record.project, consumer, 2)
         nodes.setdefault(used.id, used)
         edges.append(svg.Edge(me.id, used.id))
-        for output in _records(store, _uris(consumer.get("outputs")), store.get_artifact):
+        for output in _records(_uris(consumer.get("outputs")), store.get_artifact):
             node = _artifact_node(links, output, 3)
             nodes.setdefault(node.id, node)
             edges.append(svg.Edge(used.id, node.id))
