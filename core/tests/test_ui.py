@@ -388,3 +388,15 @@ def test_a_signed_store_lists_only_what_its_key_signed_and_refuses_the_rest(tmp_
         refused = client.get(f"/p/p/artifacts/planted/{planted.uid}")
         assert 403 == refused.status_code and "not signed" in refused.text
         assert 403 == client.get(f"/p/p/artifacts/planted/{planted.uid}/files/b.txt").status_code
+
+
+def test_a_workflow_run_links_its_steps_and_each_step_its_workflow(tmp_path: Path, host: PluginHost) -> None:
+    store = Store(tmp_path / "wf")
+    parent, first, second = "d" * 32, "e" * 32, "f" * 32
+    store.save_run("p", parent, {"uid": parent, "name": "main", "kind": "workflow", "steps": [first, second, 5]})
+    store.save_run("p", first, {"uid": first, "name": "step", "workflow": parent})
+    with TestClient(make_app(store, host=host), base_url=BASE) as client:
+        workflow = _main(client.get(f"/p/p/runs/{parent}").text)
+        assert [first, second] == re.findall(r'<li><a href="/p/p/runs/([a-f]+)">', workflow)
+        step = _main(client.get(f"/p/p/runs/{first}").text)
+        assert f'href="/p/p/runs/{parent}"' in step.split('id="workflow"')[1]

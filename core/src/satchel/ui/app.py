@@ -252,6 +252,9 @@ def make_app(
         code = pages.mapping(run.get("code"))
         code_uri = code.get("uri")
         shown = {field: run.get(field) for field in _RUN_FIELDS}  # a partial record still renders
+        workflow = run.get("workflow") if isinstance(run.get("workflow"), str) else None
+        steps = [step for step in run.get("steps") or [] if isinstance(step, str)][:200] \
+            if isinstance(run.get("steps"), list) else []
         return render(
             request, "run.html", title=f"Run {pages.text(run.get('name'), 80)}", project=name, run=shown,
             uid=pages.text(run.get("uid", uid), 64), duration=pages.duration(run),
@@ -259,7 +262,7 @@ def make_app(
             results=pages.mapping(run.get("results")), labels=pages.mapping(run.get("labels")),
             versions=pages.mapping(run.get("versions")), code=code,
             code_href=links.uri(code_uri) if isinstance(code_uri, str) else None,
-            lineage=pages.run_lineage(store, links, name, run),
+            lineage=pages.run_lineage(store, links, name, run), workflow=workflow, steps=steps,
         )
 
     def _output(key: str, uri: Any, *, preview: bool) -> dict[str, Any]:
