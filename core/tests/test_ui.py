@@ -400,3 +400,27 @@ def test_a_workflow_run_links_its_steps_and_each_step_its_workflow(tmp_path: Pat
         assert [first, second] == re.findall(r'<li><a href="/p/p/runs/([a-f]+)">', workflow)
         step = _main(client.get(f"/p/p/runs/{first}").text)
         assert f'href="/p/p/runs/{parent}"' in step.split('id="workflow"')[1]
+
+
+def test_a_large_image_is_shown_by_its_record_s_thumbnail_linking_to_the_file(
+    tmp_path: Path, host: PluginHost, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import base64
+
+    from satchel import previewers
+
+    monkeypatch.setattr(previewers, "INLINE_IMAGE_BYTES", 10)
+    store = Store(tmp_path / "big-image")
+    small = base64.b64encode(png(2, 2)).decode()
+    big = store.log_artifact(project="p", key="plot", kind="plot", files=[FileSource("plot.png", data=png(40, 40))],
+                             format="png", preview={"thumbnail": f"data:image/png;base64,{small}", "width": 40})
+    fake = store.log_artifact(project="p", key="fake", kind="plot", files=[FileSource("f.png", data=png(40, 40))],
+                              preview={"thumbnail": "data:image/png;base64," + base64.b64encode(b"<svg onload=x>").decode()})
+    with TestClient(make_app(store, host=host), base_url=BASE) as client:
+        page = _main(client.get(f"/p/p/artifacts/plot/{big.uid}").text)
+        assert f'<a href="/p/p/artifacts/plot/{big.uid}/files/plot.png?inline=1"><img src="/p/p/artifacts/plot/{big.uid}/thumbnail"' in page
+        thumb = client.get(f"/p/p/artifacts/plot/{big.uid}/thumbnail")
+        assert (200, "image/png", png(2, 2)) == (thumb.status_code, thumb.headers["content-type"], thumb.content)
+        # A "thumbnail" that is not the PNG it claims to be is never served; the file is shown instead.
+        assert 404 == client.get(f"/p/p/artifacts/fake/{fake.uid}/thumbnail").status_code
+        assert f"/p/p/artifacts/fake/{fake.uid}/files/f.png?inline=1" in client.get(f"/p/p/artifacts/fake/{fake.uid}").text

@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
     from satchel.previews import Reader
 
-__all__ = ["IMAGE_TYPES", "TEXT_BYTES", "satchel_render_preview"]
+__all__ = ["IMAGE_TYPES", "INLINE_IMAGE_BYTES", "TEXT_BYTES", "satchel_render_preview"]
 
 #: File extensions shown as images, with the content type they are served as.
 IMAGE_TYPES = {
     "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
 }
+#: An image file larger than this is shown by its record's thumbnail, when it has one.
+INLINE_IMAGE_BYTES = 2 * 1024 * 1024
 #: A text file larger than this is not read for its preview.
 TEXT_BYTES = 256 * 1024
 _TEXT_FORMATS = {"json", "txt", "text", "csv", "tsv", "yaml", "yml", "md", "py", "toml", "ini", "log"}
@@ -70,7 +72,8 @@ def _image(record: ArtifactRecord, read: Reader) -> Preview | None:
         return None
     preview = _dict(record.preview)
     facts = [(name, _short(preview[name])) for name in ("width", "height", "mode") if name in preview]
-    blocks: list[Block] = [Image(images[0].name, title=record.key)]
+    small = isinstance(preview.get("thumbnail"), str) and images[0].size > INLINE_IMAGE_BYTES
+    blocks: list[Block] = [Image(images[0].name, title=record.key, thumbnail=small)]
     if facts:
         blocks.append(Facts(facts))
     size = f"{preview['width']}x{preview['height']}" if {"width", "height"} <= preview.keys() else "image"

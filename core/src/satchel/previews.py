@@ -97,10 +97,15 @@ class Text:
 
 @attrs.frozen
 class Image:
-    """A file of the artifact shown as an image (PNG, JPEG, GIF or WebP; served verified)."""
+    """A file of the artifact shown as an image (PNG, JPEG, GIF or WebP; served verified).
+
+    With ``thumbnail`` the page shows the small image in the record's ``preview["thumbnail"]`` (a
+    PNG or JPEG ``data:`` URI) and links to the file, so a large image is not sent to be looked at.
+    """
 
     file: str | None = None
     title: str | None = None
+    thumbnail: bool = False
 
 
 @attrs.frozen

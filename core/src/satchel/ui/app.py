@@ -357,6 +357,13 @@ def make_app(
             headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(base)}"},
         )
 
+    def record_thumbnail(request: Request) -> Response:
+        found = pages.thumbnail(_record(request))
+        if found is None:
+            raise ArtifactNotFoundError("this version's record holds no PNG or JPEG thumbnail")
+        media_type, data = found
+        return Response(data, media_type=media_type)
+
     async def not_found(request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException):
             if exc.status_code == 404:
@@ -392,6 +399,7 @@ def make_app(
             Route("/p/{project}/artifacts/{key}", artifact_page),
             Route("/p/{project}/artifacts/{key}/{uid}", artifact_page),
             Route("/p/{project}/artifacts/{key}/{uid}/files/{name:path}", download),
+            Route("/p/{project}/artifacts/{key}/{uid}/thumbnail", record_thumbnail),
             Mount("/static", StaticFiles(directory=static), name="static"),
         ],
         exception_handlers={HTTPException: not_found, SatchelError: satchel_error, Exception: server_error},

@@ -7,6 +7,7 @@ and shown as text by the templates (autoescaped); only markup made here from esc
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
@@ -128,6 +129,9 @@ class Links:
         base = f"{self.artifact(record.project, record.key, record.uid)}/files/{quote(name)}"
         return base + ("?inline=1" if inline else "")
 
+    def thumbnail(self, record: ArtifactRecord) -> str:
+        return f"{self.artifact(record.project, record.key, record.uid)}/thumbnail"
+
     def uri(self, uri: str) -> str | None:
         """The page of a store:// URI (None when it is not one this UI can show)."""
         try:
@@ -144,6 +148,25 @@ def parsed_uri(uri: Any) -> ArtifactURI | None:
         return parse_uri(uri)
     except (SatchelError, TypeError, ValueError):
         return None
+
+
+_THUMBNAILS = {"data:image/png;base64,": ("image/png", b"\x89PNG\r\n\x1a\n"), "data:image/jpeg;base64,": ("image/jpeg", b"\xff\xd8\xff")}
+
+
+def thumbnail(record: ArtifactRecord) -> tuple[str, bytes] | None:
+    """(content type, bytes) of the record's PNG or JPEG thumbnail, if it holds one that is what it says."""
+    preview = mapping(record.preview)
+    uri = preview.get("thumbnail")
+    if not isinstance(uri, str) or len(uri) > 64 * 1024:
+        return None
+    for prefix, (media_type, magic) in _THUMBNAILS.items():
+        if uri.startswith(prefix):
+            try:
+                data = base64.b64decode(uri[len(prefix):], validate=True)
+            except ValueError:
+                return None
+            return (media_type, data) if data.startswith(magic) else None
+    return None
 
 
 def check_name(value: str, what: str) -> str:
@@ -229,8 +252,11 @@ def present_block(block: Block, record: ArtifactRecord, links: Links) -> dict[st
         entry = next((e for e in record.files if block.file is None or e.name == block.file), None)
         if entry is None or entry.name.rpartition(".")[2].lower() not in IMAGE_TYPES:
             shown = {"type": "problem", "title": block.title, "message": f"no image file {block.file!r} in this artifact"}
+        elif block.thumbnail and thumbnail(record) is not None:
+            shown.update(src=links.thumbnail(record), alt=f"{record.key}: a thumbnail of {entry.name}",
+                         full=links.file(record, entry.name, inline=True))
         else:
-            shown.update(src=links.file(record, entry.name, inline=True), alt=f"{record.key}: {entry.name}")
+            shown.update(src=links.file(record, entry.name, inline=True), alt=f"{record.key}: {entry.name}", full=None)
     elif isinstance(block, Histogram):
         shown["markup"] = svg.histogram(block.counts, block.edges, block.title or "histogram")
     elif isinstance(block, Heatmap):
