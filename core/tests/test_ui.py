@@ -66,6 +66,7 @@ def test_every_page_forbids_scripts_and_framing(client: TestClient, data: UiStor
         assert CSP == response.headers["content-security-policy"], path
         assert "script-src 'none'" in CSP and "default-src 'none'" in CSP
         assert ("nosniff", "DENY") == (response.headers["x-content-type-options"], response.headers["x-frame-options"])
+        assert "same-origin" == response.headers["cross-origin-resource-policy"]
 
 
 def test_the_runs_page_shows_status_name_handler_duration_and_params(client: TestClient, data: UiStore) -> None:

@@ -54,6 +54,9 @@ _HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
+    # Another site's page can neither embed the UI's images and files nor keep a handle on its window.
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
 ]
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 _MAX_PAGE = 1_000_000
