@@ -53,10 +53,13 @@ def _assert_inert(html: str) -> None:
     assert re.search(r"<[^>]*\sonerror\s*=", html) is None
 
 
-def test_the_projects_page_lists_the_store_s_projects(client: TestClient) -> None:
+def test_the_projects_page_lists_the_store_s_projects(client: TestClient, data: UiStore) -> None:
     page = client.get("/")
     assert 200 == page.status_code
     assert 'href="/p/demo/runs"' in page.text and 'href="/p/demo/artifacts"' in page.text
+    assert f'href="/p/demo/runs/{data.failed}"' in page.text  # its latest run
+    assert f'href="/p/demo/artifacts/summary/{data.records["summary"].uid}"' in page.text  # its newest artifact
+    _assert_inert(page.text)
 
 
 def test_every_page_forbids_scripts_and_framing(client: TestClient, data: UiStore) -> None:

@@ -225,7 +225,16 @@ def make_app(
     def index(request: Request) -> Response:
         if project is not None:
             return RedirectResponse(links.runs(project), 307)
-        return render(request, "projects.html", title="Projects", projects=store.list_projects(), project=None)
+        shown = []
+        for name in store.list_projects()[:500]:
+            latest_run = next(iter(store.list_runs(name, 1)), None)
+            newest = next(iter(store.list_artifacts(name, limit=1)), None)
+            shown.append({
+                "name": name,
+                "run": None if latest_run is None else _run_row(latest_run),
+                "artifact": newest,
+            })
+        return render(request, "projects.html", title="Projects", projects=shown, project=None)
 
     def runs(request: Request) -> Response:
         name = check_name(request.path_params["project"], "project")
