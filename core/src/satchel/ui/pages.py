@@ -42,11 +42,17 @@ __all__ = [
     "MAX_SHOWN",
     "Links",
     "artifact_lineage",
+    "check_name",
+    "check_uid",
     "duration",
+    "mapping",
+    "parsed_uri",
     "present_preview",
     "render_preview",
     "run_lineage",
+    "short_time",
     "text",
+    "thumbnail",
 ]
 
 #: A value longer than this many characters is cut (params, results, metadata).
