@@ -292,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new_plugin.add_argument("--dir", metavar="DIR", help="the folder to write, new or empty (default: ./satchel-NAME)")
     ui = command("ui", "a local, read-only web page of the store's runs and artifacts, with previews (needs satchel[ui])")
+    ui.epilog = "/ lists the store's projects; with --project (or $SATCHEL_PROJECT) it opens that project's runs"
     ui.add_argument(
         "--host", default="127.0.0.1",
         help="the address to listen on (default 127.0.0.1, this machine only; any other needs --token)",
