@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import pathlib
 import uuid
 from collections.abc import Iterator
@@ -105,9 +106,57 @@ def store_url(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Iterato
         yield url
 
 
-@pytest.fixture(params=["local", "memory"])
-def store(request: pytest.FixtureRequest, digest: str) -> Store:
-    """Each test that takes it runs on local disk and on memory:// (*digest* is named here so that
-    `pytest_generate_tests` sees it, as the store is picked by name)."""
-    result: Store = request.getfixturevalue(f"{request.param}_store")
-    return result
+_WITH_CATALOG = [pytest.param(name, marks=pytest.mark.postgres) for name in ("local+postgres", "memory+postgres")]
+
+
+@pytest.fixture(params=["local", "memory", *_WITH_CATALOG])
+def store(request: pytest.FixtureRequest, digest: str) -> Iterator[Store]:
+    """Each test that takes it runs on local disk and on memory://, and on each of those with its
+    index in a PostgreSQL catalog (*digest* is named here so that `pytest_generate_tests` sees it,
+    as the store is picked by name)."""
+    where, _plus, catalog = request.param.partition("+")
+    if not catalog:
+        result: Store = request.getfixturevalue(f"{where}_store")
+        yield result
+        return
+    url = request.getfixturevalue("catalog_url")
+    with contextlib.ExitStack() as stack:
+        root = str(request.getfixturevalue("tmp_path") / "store") if where == "local" else stack.enter_context(memory_url())
+        with Store(root, digest=digest, catalog=url) as opened:
+            yield opened
+
+
+# -- PostgreSQL: one throwaway server per session, one schema per test -------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A PostgreSQL server on a loopback port for the whole session (see pgserver.py).
+
+    Without satchel[postgres] the tests that need it skip; without the server binaries they skip
+    too, saying so in one line, except under CI=true, where that is a failure.
+    """
+    pytest.importorskip("sqlalchemy", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
+    pytest.importorskip("psycopg", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
+    from pgserver import MISSING, find_binaries, postgres_server
+
+    binaries = find_binaries()
+    if binaries is None:
+        if os.environ.get("CI"):
+            pytest.fail(MISSING + " (CI=true: .ci/run installs them)", pytrace=False)
+        pytest.skip(MISSING)
+    with postgres_server(tmp_path_factory.mktemp("postgres"), binaries) as server:
+        yield server
+
+
+@pytest.fixture
+def catalog_url(postgres: object) -> Iterator[str]:
+    """A PostgreSQL catalog URL of this test's own (an empty schema, dropped afterwards)."""
+    from pgserver import PostgresServer
+
+    assert isinstance(postgres, PostgresServer)
+    name, url = postgres.new_schema()
+    try:
+        yield url
+    finally:
+        postgres.drop_schema(name)

@@ -70,6 +70,7 @@ __all__ = [
 ]
 
 STORE_ENV = "SATCHEL_STORE"
+CATALOG_ENV = "SATCHEL_CATALOG"
 DEFAULT_STORE = ".satchel"
 ALLOW_PICKLE_ENV = "SATCHEL_ALLOW_PICKLE"
 
@@ -87,23 +88,39 @@ def default_store_url(directory: str | os.PathLike[str] | None = None) -> str:
     return load_settings(base).store or os.path.join(base, DEFAULT_STORE)
 
 
-_open_stores: dict[str, Store] = {}
+def default_catalog_url(directory: str | os.PathLike[str] | None = None) -> str | None:
+    """The catalog to keep the store's index in when none is given: ``SATCHEL_CATALOG``, else
+    ``catalog`` in ./satchel.toml (or the user's config), else None (the store's own SQLite index)."""
+    from_env = os.environ.get(CATALOG_ENV)
+    if from_env:
+        return from_env
+    return load_settings(os.fspath(directory or os.getcwd())).catalog
 
 
-def _open_store(store: Store | str | os.PathLike[str] | None) -> Store:
+_open_stores: dict[tuple[str, str | None], Store] = {}
+
+
+def _open_store(store: Store | str | os.PathLike[str] | None, catalog: str | None = None) -> Store:
     if isinstance(store, Store):
+        if catalog is not None:
+            raise SatchelError("catalog= goes with a store URL or path; a Store object has its own (Store(url, catalog=...))")
         return store
     url = os.fspath(store) if store is not None else default_store_url()
-    key = url if "://" in url else os.path.abspath(url)
+    chosen = catalog if catalog is not None else default_catalog_url()
+    key = (url if "://" in url else os.path.abspath(url), chosen)
     if key not in _open_stores:
-        _open_stores[key] = Store(url)
+        _open_stores[key] = Store(url, catalog=chosen)
     return _open_stores[key]
 
 
-def get_or_create_project(name: str, store: Store | str | os.PathLike[str] | None = None) -> Project:
-    """The project called ``name`` in ``store`` (default: the embedded store in ./.satchel), created if new."""
+def get_or_create_project(
+    name: str, store: Store | str | os.PathLike[str] | None = None, *, catalog: str | None = None
+) -> Project:
+    """The project called ``name`` in ``store`` (default: the embedded store in ./.satchel), created
+    if new; ``catalog`` keeps the store's index in a database (default: ``SATCHEL_CATALOG``, else
+    ``catalog`` in satchel.toml, else the store's own SQLite file)."""
     validate_name(name, "project name")
-    opened = _open_store(store)
+    opened = _open_store(store, catalog)
     return Project(name, opened)
 
 
