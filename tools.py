@@ -1,0 +1,2 @@
+def triple(n: int = 1) -> int:
+    return 3 * n
