@@ -1,4 +1,5 @@
-"""Test sessions: core alone, each plugin alone with core, everything together, lint and types."""
+"""Test sessions: core alone, each plugin alone with core, everything together, the scale-out
+backends (catalog, cluster), lint and types."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ ROOT = Path(__file__).parent
 PLUGINS = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["core", "plugin", "everything", "lint", "typecheck"]
+nox.options.sessions = ["core", "plugin", "everything", "scale", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = True
 
 # CI runs the thorough Hypothesis profile; local runs the fast one unless told otherwise.
@@ -46,6 +47,16 @@ def everything(session: nox.Session) -> None:
 
 
 @nox.session
+def scale(session: nox.Session) -> None:
+    """Core with satchel[postgres,dask]: the store suite again with a PostgreSQL catalog (a throwaway
+    server the tests start), the catalog's own tests, and runs on a LocalCluster of worker processes.
+    Without the PostgreSQL server binaries these fail under CI=true (`.ci/run` installs them), and
+    skip elsewhere, saying so."""
+    session.install("-e", "core[test,postgres,dask]")
+    session.run("pytest", "core/tests", "-m", "postgres or cluster", *session.posargs, env=_env())
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "noxfile.py", "dev.py")
@@ -67,8 +78,9 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Every benchmark in benchmarks/, printing ratios against the plain library calls."""
-    session.install("-e", "core", *[f"-e./plugins/{name}" for name in PLUGINS])
+    """Every benchmark in benchmarks/, printing ratios against the plain library calls (bench_scale.py
+    starts a PostgreSQL server of its own: it needs the server binaries)."""
+    session.install("-e", "core[postgres,dask]", *[f"-e./plugins/{name}" for name in PLUGINS])
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 

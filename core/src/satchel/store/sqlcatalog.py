@@ -398,7 +398,7 @@ class SqlCatalog:
             aggregate = sa.func.string_agg(_tags.c.tag, sa.literal_column("' '"))
         else:
             aggregate = sa.func.group_concat(_tags.c.tag, " ")
-        return sa.select(aggregate).where(_tags.c.uid == uid).scalar_subquery()
+        return sa.select(aggregate).where(_tags.c.uid == uid).correlate(_artifacts).scalar_subquery()
 
     def artifacts(self, project: str | None, key: str | None, kind: str | None, tag: str | None,
                   limit: int | None) -> list[tuple[str, str | None, str]]:
@@ -424,8 +424,9 @@ class SqlCatalog:
         if uid is not None:
             query = query.where(a.uid == uid)
         else:
-            t = _tags.c
-            query = query.join(_tags, (t.uid == a.uid) & (t.project == project) & (t.key == key)
+            chosen = _tags.alias("chosen")
+            t = chosen.c
+            query = query.join(chosen, (t.uid == a.uid) & (t.project == project) & (t.key == key)
                                & (t.iteration == iteration) & (t.tag == (tag or "latest")))
         found = self._rows(query.limit(1))
         if not found:
