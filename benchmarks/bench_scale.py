@@ -120,7 +120,7 @@ def bench_cluster(work: Path, server_url: str, runs: int) -> list[Row]:
     project.run(scale_handlers.square, {"n": 1}, returns=["value"])  # warm: plugins loaded, catalog ready
     rows: list[Row] = []
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address=None, local_directory=str(work / "dask")) as cluster, distributed.Client(cluster) as client:
         project.map(scale_handlers.square, params[:4], returns=["value"], executor=client)  # workers warm
         for label, handler, extra in (("small runs (n * n)", scale_handlers.square, {}),
                                       ("runs of 100 ms each (sleep)", scale_handlers.work, {"seconds": 0.1})):

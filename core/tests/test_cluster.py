@@ -24,11 +24,11 @@ import cluster_handlers  # noqa: E402 - after the skip: the workers import it by
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Two worker processes on 127.0.0.1 (code activation takes a process-wide lock: processes,
-    not threads), their cache and user config under a temporary folder."""
+    not threads), their cache, user config and Dask's scratch space under a temporary folder."""
     home = tmp_path_factory.mktemp("workers")
     env = {"SATCHEL_CACHE_DIR": str(home / "cache"), "SATCHEL_CONFIG": str(home / "config.toml")}
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, env=env) as cluster, distributed.Client(cluster) as opened:
+                                  dashboard_address=None, env=env, local_directory=str(home / "dask")) as cluster, distributed.Client(cluster) as opened:
         yield opened
 
 
@@ -89,8 +89,8 @@ def test_a_function_from_a_code_artifact_is_resolved_on_the_worker_by_its_uri(pr
 
 
 def test_a_worker_killed_mid_run_leaves_nothing_half_written_and_the_run_failed(project: Project, client: Any) -> None:
-    run = project.run(cluster_handlers.die, returns=["value"], executor=client, raise_on_failure=False)
-    assert "failed" == run.status
+    run = project.run(cluster_handlers.die, {"marker": ""}, returns=["value"], executor=client, raise_on_failure=False)
+    assert ("failed", {"marker": ""}, ["value"]) == (run.status, run.record.params, run.record.returns)
     assert run.error is not None and run.error.startswith("WorkerLost: the Dask worker tcp://127.0.0.1:")
     assert "attempt 1 of 1 stopped before the run ended (killed, or out of memory)" in run.error
     assert "Pass retries=N" in run.error

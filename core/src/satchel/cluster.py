@@ -24,6 +24,7 @@ from satchel.code.loader import load_handler
 from satchel.code.requirements import require
 from satchel.errors import ArtifactNotFoundError, CodeError, PluginLoadError, RunError, SatchelError
 from satchel.functions import confirm, resolve
+from satchel.packagers.base import is_json_value
 from satchel.runs import execute, note_step
 from satchel.scope import Scope
 from satchel.signatures import handler_name
@@ -119,7 +120,8 @@ def _claim(store: Store, request: Mapping[str, Any], worker: str) -> tuple[int, 
     attempt = previous + 1
     store.save_run(request["project"], request["uid"], {
         "uid": request["uid"], "project": request["project"], "name": request["name"] or "run",
-        "handler": request["handler"], "status": _NOT_FINISHED, "start": _now(),
+        "handler": request["handler"], "status": _NOT_FINISHED, "start": _now(), "returns": request["returns"] or [],
+        "params": {k: v if is_json_value(v) else repr(v) for k, v in request["params"].items()},
         "environment": {"kind": "dask", "worker": worker, "attempt": attempt, "attempts": request["attempts"]},
     })
     return attempt, None

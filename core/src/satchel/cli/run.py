@@ -35,6 +35,8 @@ def is_function_name(target: str) -> bool:
 
 def cmd_run(ctx: Context) -> int:
     args = ctx.args
+    if args.retries and not args.executor:
+        raise ValueError("--retries is for runs on a cluster (--executor tcp://HOST:PORT): a local run is not retried")
     params = parse_params(args.params)
     inputs = parse_inputs(args.inputs)
     check_local_inputs(inputs)
