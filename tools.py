@@ -1,2 +1,2 @@
-def triple(n: int = 1) -> int:
-    return 3 * n
+def double(n: int = 1) -> int:
+    return 2 * n

@@ -129,3 +129,17 @@ def test_satchel_run_takes_an_executor_address(project: Project, client: Any, ca
     assert 0 == code, out
     (run,) = project.list_runs()
     assert (36, "dask") == (run.results["value"], (run.record.environment or {})["kind"])
+
+
+def test_satchel_run_sends_a_saved_function_to_the_cluster(project: Project, client: Any, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from satchel.cli import main
+
+    code = project.log_code_file("tools", body="def double(n: int = 1) -> int:\n    return 2 * n\n", target_path="tools.py")
+    project.set_function(code.uri, handler="tools:double", name="double")
+    monkeypatch.setenv("SATCHEL_CATALOG", str(project.store.catalog))
+    status = main(["--store", project.store.url, "--project", "team", "run", "double", "-p", "n=21", "--returns", "value",
+                   "--executor", client.scheduler.address, "--retries", "1"])
+    assert 0 == status, capsys.readouterr()
+    (run,) = project.list_runs()
+    assert (42, code.uid, 2) == (run.results["value"], (run.record.code or {})["uid"], (run.record.environment or {})["attempts"])

@@ -29,6 +29,7 @@ import os
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -210,6 +211,10 @@ def _engine_for(url: str) -> Engine:
     return engine
 
 
+def _dispose(engine: Engine, pid: int) -> None:
+    engine.dispose(close=os.getpid() == pid)  # a forked child leaves its parent's connections alone
+
+
 class SqlCatalog:
     """The catalog in the database at *url*, connected on first use; *rebuild* fills a new one
     from the store's files, in the transaction that creates its tables."""
@@ -251,6 +256,8 @@ class SqlCatalog:
             if self._engine is None:
                 self._engine = _engine_for(self._url)
                 self._pid = os.getpid()
+                # A catalog nobody closed still closes its connections when it goes (or at exit).
+                weakref.finalize(self, _dispose, self._engine, self._pid)
             engine = self._engine
         try:
             conn = engine.connect()
