@@ -140,3 +140,21 @@ def test_verify_says_where_the_index_differs_from_the_files(store: Store) -> Non
     assert 2 == store.reindex()
     assert [] == store.verify()
     assert {kept.uid, unlisted.uid} == {r.uid for r in store.list_artifacts()}
+
+
+def test_a_lookup_by_uri_in_the_index_finds_what_get_artifact_finds(store: Store) -> None:
+    from satchel.store.records import record_from_row
+
+    first = log_bytes(store, b"first")
+    second = log_bytes(store, b"second")
+    store.set_tag(first, "prod")
+    index = store._index()
+    for uid, tag, expected in ((first.uid, None, first), (None, "latest", second), (None, "prod", first)):
+        found = index.lookup("demo", "greeting", 0, uid=uid, tag=tag)
+        assert found is not None
+        record = record_from_row(found[0], found[1])
+        uri = expected.uri if uid else f"store://artifacts/demo/greeting:{tag}"
+        assert (store.get_artifact(uri).uid, store.get_artifact(uri).tags) == (record.uid, record.tags)
+        assert f"artifacts/demo/greeting/{expected.uid}.json" == found[2]
+    assert index.lookup("demo", "greeting", 0, tag="nope") is None
+    assert index.lookup("demo", "greeting", 1, uid=first.uid) is None

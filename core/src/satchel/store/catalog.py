@@ -82,6 +82,12 @@ class Catalog(Protocol):
         """(record JSON, space-separated tags, metadata path) of the matching versions, newest first."""
         ...
 
+    def lookup(self, project: str, key: str, iteration: int, *, uid: str | None = None,
+               tag: str | None = None) -> tuple[str, str | None, str] | None:
+        """(record JSON, tags, metadata path) of the version a URI names — by *uid*, else by *tag*
+        (default ``latest``) — as the index knows it; None when it does not."""
+        ...
+
     def recent_runs(self, project: str | None, limit: int | None) -> list[str]:
         """Run record JSON texts, newest first."""
         ...

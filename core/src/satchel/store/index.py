@@ -296,6 +296,18 @@ class Index:
             params.append(limit)
         return [(r, t, p) for r, t, p in self.query(" ".join(sql), params)]
 
+    def lookup(self, project: str, key: str, iteration: int, *, uid: str | None = None,
+               tag: str | None = None) -> tuple[str, str | None, str] | None:
+        tags = "(SELECT group_concat(t.tag, ' ') FROM tags t WHERE t.uid = a.uid)"
+        if uid is not None:
+            rows = self.query(f"SELECT a.record, {tags}, a.path FROM artifacts a WHERE a.project = ? AND a.key = ?"  # noqa: S608 - fixed text
+                              " AND a.iteration = ? AND a.uid = ?", (project, key, iteration, uid))
+        else:
+            rows = self.query(f"SELECT a.record, {tags}, a.path FROM artifacts a JOIN tags f ON f.uid = a.uid"  # noqa: S608 - fixed text
+                              " WHERE f.project = ? AND f.key = ? AND f.iteration = ? AND f.tag = ?",
+                              (project, key, iteration, tag or "latest"))
+        return None if not rows else (str(rows[0][0]), None if rows[0][1] is None else str(rows[0][1]), str(rows[0][2]))
+
     def recent_runs(self, project: str | None, limit: int | None) -> list[str]:
         sql = "SELECT record FROM runs"
         params: list[object] = []
