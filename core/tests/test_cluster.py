@@ -143,3 +143,19 @@ def test_satchel_run_sends_a_saved_function_to_the_cluster(project: Project, cli
     assert 0 == status, capsys.readouterr()
     (run,) = project.list_runs()
     assert (42, code.uid, 2) == (run.results["value"], (run.record.code or {})["uid"], (run.record.environment or {})["attempts"])
+
+
+def test_satchel_run_sends_a_handler_file_by_its_path(project: Project, client: Any, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from satchel.cli import main
+
+    handlers = tmp_path / "code" / "shapes.py"
+    handlers.parent.mkdir()
+    handlers.write_text("import os\n\ndef area(w: int = 1, h: int = 1) -> tuple[int, int]:\n    return w * h, os.getpid()\n")
+    monkeypatch.setenv("SATCHEL_CATALOG", str(project.store.catalog))
+    status = main(["--store", project.store.url, "--project", "team", "run", f"{handlers}:area", "-p", "w=6", "-p", "h=7",
+                   "--returns", "area", "pid", "--executor", client.scheduler.address])
+    assert 0 == status, capsys.readouterr()
+    (run,) = project.list_runs()
+    assert (42, f"{handlers}:area") == (run.results["area"], run.record.handler)
+    assert os.getpid() != run.results["pid"]
