@@ -78,7 +78,7 @@ def test_reindex_rebuilds_the_catalog_from_the_files(tmp_path: Path, catalog_url
     rows(catalog_url, "DELETE FROM satchel_artifacts; DELETE FROM satchel_tags")
     monkeypatch.setenv("SATCHEL_CATALOG", catalog_url)
     assert 0 == main(["--store", str(root), "reindex"])
-    assert f"indexed 7 artifact version(s) in {root}\n" == capsys.readouterr().out
+    assert f"indexed 7 artifact version(s) in {root} (catalog {catalog_url})\n" == capsys.readouterr().out
     assert uids == sorted(str(uid) for (uid,) in rows(catalog_url, "SELECT uid FROM satchel_artifacts"))
     assert 3 == len(rows(catalog_url, "SELECT 1 FROM satchel_tags WHERE tag = 'latest'"))
     with Store(root, catalog=catalog_url) as store:
@@ -119,7 +119,7 @@ def test_an_old_schema_catalog_is_upgraded_in_place_keeping_its_rows(tmp_path: P
     with Store(root, catalog=catalog_url) as store:
         assert sorted(uids, reverse=True) == [r.uid for r in store.list_artifacts("demo")]  # kept, not rebuilt
         assert [uids[0]] == [r.uid for r in store.list_artifacts("demo", key="k", kind="file")]
-    assert [("2",)] == rows(catalog_url, "SELECT value FROM satchel_meta WHERE name = 'schema'")
+    assert [("schema", "2"), ("store", str(root))] == rows(catalog_url, "SELECT name, value FROM satchel_meta ORDER BY name")
     indexes = {str(name) for (name,) in rows(catalog_url, "SELECT indexname FROM pg_indexes WHERE tablename = 'satchel_artifacts'")}
     assert "satchel_artifacts_by_kind" in indexes
 
@@ -131,6 +131,23 @@ def test_a_catalog_newer_than_this_satchel_is_refused_naming_both_versions(tmp_p
     with Store(tmp_path / "store", catalog=catalog_url) as store, pytest.raises(StoreError) as caught:
         store.list_artifacts()
     assert "has schema version 7, newer than this satchel knows (2): upgrade satchel here" in str(caught.value)
+
+
+def test_a_catalog_of_another_store_is_refused(tmp_path: Path, catalog_url: str) -> None:
+    with Store(tmp_path / "one", catalog=catalog_url) as one:
+        log(one, b"one's")
+    (tmp_path / "two").mkdir()
+    refused = (f"the catalog {catalog_url} indexes the store {str(tmp_path / 'one')!r}, not {str(tmp_path / 'two')!r}: "
+               "give each store a catalog of its own")
+    with Store(tmp_path / "two", catalog=catalog_url) as two:
+        for action in (two.list_artifacts, two.reindex):
+            with pytest.raises(StoreError) as caught:
+                action()
+            assert str(caught.value).startswith(refused)
+        with pytest.warns(RuntimeWarning, match="is stored, but the catalog could not be updated .the catalog .* indexes the store"):
+            log(two, b"two's")  # the files are the truth: written, and not listed in the other store's catalog
+    with Store(tmp_path / "one", catalog=catalog_url) as one:
+        assert 1 == len(one.list_artifacts())  # untouched by the other store
 
 
 def test_tables_that_are_not_satchels_are_refused_not_reused(tmp_path: Path, catalog_url: str) -> None:

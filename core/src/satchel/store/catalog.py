@@ -109,8 +109,9 @@ def check_catalog_url(url: object, where: str = "") -> str:
     return url
 
 
-def open_catalog(url: str | None, rebuild: Callable[[CatalogWriter], None]) -> Catalog | None:
-    """The catalog at *url* (else ``$SATCHEL_CATALOG``), None when neither names one.
+def open_catalog(url: str | None, rebuild: Callable[[CatalogWriter], None], store: str) -> Catalog | None:
+    """The catalog at *url* (else ``$SATCHEL_CATALOG``) of the store at *store*, None when neither
+    names one.
 
     SQLAlchemy is imported here, on first use, and only for a catalog named by URL: the embedded
     index must not pay its import time (see `satchel.store.sqlcatalog`).
@@ -126,4 +127,4 @@ def open_catalog(url: str | None, rebuild: Callable[[CatalogWriter], None]) -> C
             f"a catalog at {chosen.partition('://')[0]}://… needs SQLAlchemy and psycopg, which are not "
             f"installed ({exc}); pip install 'satchel[postgres]'"
         ) from exc
-    return SqlCatalog(chosen, rebuild)
+    return SqlCatalog(chosen, rebuild, store)

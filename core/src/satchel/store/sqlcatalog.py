@@ -18,7 +18,9 @@ a tag from an older one, and no committed version goes unlisted).
 
 The tables are prefixed ``satchel_`` so a catalog can share a database with other tables; put two
 stores' catalogs in two databases (or two schemas: ``?options=-csearch_path%3Dteam_a``). The
-``satchel_meta`` table holds the schema version; an older catalog is upgraded in place, under the
+``satchel_meta`` table holds the schema version and the URL of the store indexed; a catalog of
+another store is refused (one catalog for two stores would list one's versions as the other's, and
+``reindex`` of one would empty the other). An older catalog is upgraded in place, under the
 writers' lock, the first time a newer satchel opens it; a newer one is refused, naming both
 versions.
 """
@@ -109,13 +111,16 @@ _pending = sa.Table(
 _TABLES = (_meta, _artifacts, _tags, _runs, _pending)
 
 
-def _add_kind_index(conn: Connection) -> None:
-    """1 -> 2: listing by kind (``satchel artifacts --kind model``) no longer scans the project."""
+def _to_2(conn: Connection, store: str) -> None:
+    """1 -> 2: listing by kind (``satchel artifacts --kind model``) no longer scans the project, and
+    the catalog names the store it indexes (the one upgrading it, the only one that used it)."""
     _BY_KIND.create(conn, checkfirst=True)
+    if conn.execute(sa.select(_meta.c.value).where(_meta.c.name == "store")).first() is None:
+        conn.execute(sa.insert(_meta).values(name="store", value=store))
 
 
-#: version -> the step that upgrades a catalog of that version to the next one.
-_UPGRADES: dict[int, Callable[[Connection], None]] = {1: _add_kind_index}
+#: version -> the step that upgrades a catalog of that version to the next one (given the store's URL).
+_UPGRADES: dict[int, Callable[[Connection, str], None]] = {1: _to_2}
 
 
 def _reason(exc: BaseException) -> str:
@@ -221,7 +226,7 @@ class SqlCatalog:
 
     shared = True
 
-    def __init__(self, url: str, rebuild: Callable[[SqlWriter], None]) -> None:
+    def __init__(self, url: str, rebuild: Callable[[SqlWriter], None], store: str) -> None:
         try:
             self.location: str | None = make_url(url).render_as_string(hide_password=True)
         except (SQLAlchemyError, ValueError) as exc:
@@ -230,6 +235,7 @@ class SqlCatalog:
         self._url = url
         self._postgres = make_url(url).get_backend_name() in ("postgresql", "postgres")
         self._rebuild = rebuild
+        self._store = store
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._pid = 0
@@ -275,22 +281,28 @@ class SqlCatalog:
         return conn
 
     def _prepare(self, conn: Connection) -> None:
-        """Create, fill or upgrade the tables, once per process, under the writers' lock."""
+        """Create, fill or upgrade the tables, once per process, under the writers' lock; refuse a
+        catalog of another store."""
         try:
-            if self._version(conn) == SCHEMA_VERSION:
+            if self._version(conn) != SCHEMA_VERSION:
                 conn.rollback()
-                self._ready = True
-                return
+                with conn.begin():
+                    self._lock_writers(conn)
+                    version = self._version(conn)
+                    if version is None:
+                        self._create(conn)
+                    else:
+                        self._upgrade(conn, version)
+            indexed = conn.execute(sa.select(_meta.c.value).where(_meta.c.name == "store")).scalar()
             conn.rollback()
-            with conn.begin():
-                self._lock_writers(conn)
-                version = self._version(conn)
-                if version is None:
-                    self._create(conn)
-                else:
-                    self._upgrade(conn, version)
         except SQLAlchemyError as exc:
             raise CatalogError(f"cannot prepare the catalog {self.location}: {_reason(exc)}") from exc
+        if indexed != self._store:
+            raise CatalogError(
+                f"the catalog {self.location} indexes the store {str(indexed)[:200]!r}, not {self._store!r}: give each "
+                "store a catalog of its own (another database, or a schema: ?options=-csearch_path%3Dname); every "
+                "machine must name a shared store by the same path or URL"
+            )
         self._ready = True
 
     def _version(self, conn: Connection) -> int | None:
@@ -316,6 +328,7 @@ class SqlCatalog:
         _metadata.create_all(conn)
         self._rebuild(SqlWriter(conn))
         conn.execute(sa.insert(_meta).values(name="schema", value=str(SCHEMA_VERSION)))
+        conn.execute(sa.insert(_meta).values(name="store", value=self._store))
         self._built_now = True
 
     def _upgrade(self, conn: Connection, version: int) -> None:
@@ -328,7 +341,7 @@ class SqlCatalog:
         if version < 1:
             raise CatalogError(f"the catalog {self.location} has schema version {version}, which satchel never made")
         while version < SCHEMA_VERSION:
-            _UPGRADES[version](conn)
+            _UPGRADES[version](conn, self._store)
             version += 1
             conn.execute(_meta.update().where(_meta.c.name == "schema").values(value=str(version)))
 

@@ -191,6 +191,11 @@ class Store:
             self._index_handle.close()
         self._index_handle = None
 
+    @property
+    def catalog_location(self) -> str | None:
+        """The catalog's URL without its password, for messages; None for the store's own index."""
+        return None if self.catalog is None else self._index().location
+
     def staging_dir(self) -> str | None:
         """A local folder on the store's filesystem where files about to be logged can be
         written, so logging links them instead of copying; None for non-local stores.
@@ -624,7 +629,7 @@ class Store:
             from satchel.store.catalog import open_catalog
             from satchel.store.index import index_for
 
-            catalog = None if self._index_path is not None else open_catalog(self.catalog, self._fill_index)
+            catalog = None if self._index_path is not None else open_catalog(self.catalog, self._fill_index, self.url)
             self._index_handle = catalog or index_for(self.url, is_local=self._backend.is_local,
                                                       path=self._index_path, rebuild=self._fill_index)
         return self._index_handle
