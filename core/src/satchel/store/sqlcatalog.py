@@ -27,6 +27,7 @@ versions.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -50,6 +51,7 @@ SCHEMA_VERSION = 2
 #: The advisory lock every writer of a PostgreSQL catalog takes (one number, "satchel" in hex-ish).
 _WRITERS_LOCK = 0x5A7C4E1
 _TIMEOUT_S = 60
+_TAKE_WRITERS_LOCK = sa.select(sa.func.pg_advisory_xact_lock(_WRITERS_LOCK))
 
 
 class CatalogError(IndexFailure):
@@ -130,8 +132,12 @@ def _reason(exc: BaseException) -> str:
     return lines[0] if lines else type(inner).__name__
 
 
-def _insert(dialect: str, table: sa.Table) -> Any:
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+@functools.cache
+def _upsert_statement(dialect: str, table: sa.Table, keys: tuple[str, ...], keep: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT (*keys*) DO UPDATE every other column but *keep*; built once."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    columns = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys and c.name not in keep}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=columns)
 
 
 class SqlWriter:
@@ -141,16 +147,13 @@ class SqlWriter:
         self._conn = conn
         self._dialect = conn.dialect.name
 
-    def _upsert(self, table: sa.Table, rows: list[dict[str, Any]], keys: list[str], keep: tuple[str, ...] = ()) -> None:
-        if not rows:
-            return
-        statement = _insert(self._dialect, table)
-        columns = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys and c.name not in keep}
-        self._conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=columns), rows)
+    def _upsert(self, table: sa.Table, rows: list[dict[str, Any]], keys: tuple[str, ...], keep: tuple[str, ...] = ()) -> None:
+        if rows:
+            self._conn.execute(_upsert_statement(self._dialect, table, keys, keep), rows)
 
     def add_artifacts(self, rows: Iterable[ArtifactRow]) -> None:
         names = [c.name for c in _artifacts.columns]
-        self._upsert(_artifacts, [dict(zip(names, row, strict=True)) for row in rows], ["uid"])
+        self._upsert(_artifacts, [dict(zip(names, row, strict=True)) for row in rows], ("uid",))
 
     def set_tag(self, project: str, key: str, iteration: int, tag: str, uid: str | None) -> None:
         where = (_tags.c.project == project) & (_tags.c.key == key) & (_tags.c.iteration == iteration) & (_tags.c.tag == tag)
@@ -158,12 +161,12 @@ class SqlWriter:
             self._conn.execute(_tags.delete().where(where))
         else:
             row = {"project": project, "key": key, "iteration": iteration, "tag": tag, "uid": uid}
-            self._upsert(_tags, [row], ["project", "key", "iteration", "tag"])
+            self._upsert(_tags, [row], ("project", "key", "iteration", "tag"))
 
     def add_runs(self, rows: Iterable[RunRow]) -> None:
         # A run is saved many times; it keeps the time of its first save.
         names = [c.name for c in _runs.columns]
-        self._upsert(_runs, [dict(zip(names, row, strict=True)) for row in rows], ["uid"], keep=("saved",))
+        self._upsert(_runs, [dict(zip(names, row, strict=True)) for row in rows], ("uid",), keep=("saved",))
 
     def clear(self) -> None:
         """Forget everything the files can tell again; pending versions stay announced."""
@@ -179,7 +182,7 @@ class SqlWriter:
         return None if found is None else str(found[0])
 
     def announce(self, uid: str, path: str) -> None:
-        self._upsert(_pending, [{"uid": uid, "path": path, "since": time.time()}], ["uid"])
+        self._upsert(_pending, [{"uid": uid, "path": path, "since": time.time()}], ("uid",))
 
     def settle(self, uid: str) -> None:
         self._conn.execute(_pending.delete().where(_pending.c.uid == uid))
@@ -347,7 +350,7 @@ class SqlCatalog:
 
     def _lock_writers(self, conn: Connection) -> None:
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_WRITERS_LOCK)))
+            conn.execute(_TAKE_WRITERS_LOCK)
 
     # -- what the store asks -----------------------------------------------------------------
 
