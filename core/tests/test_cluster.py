@@ -80,7 +80,7 @@ def test_a_failing_run_fails_alone_and_map_says_which(project: Project, client: 
 
 
 def test_a_function_from_a_code_artifact_is_resolved_on_the_worker_by_its_uri(project: Project, client: Any) -> None:
-    code = project.log_code_file("tools", body="def triple(n: int = 1) -> int:\n    return 3 * n\n", target_path="tools.py")
+    code = project.log_code_file("tools", body="def triple(n: int = 1) -> int:\n    return 3 * n\n", file_name="tools.py")
     project.set_function(code.uri, handler="tools:triple", name="triple")
     run = project.run("triple", {"n": 5}, returns=["value"], executor=client)
     assert 15 == run.results["value"]
@@ -135,7 +135,7 @@ def test_satchel_run_sends_a_saved_function_to_the_cluster(project: Project, cli
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from satchel.cli import main
 
-    code = project.log_code_file("tools", body="def double(n: int = 1) -> int:\n    return 2 * n\n", target_path="tools.py")
+    code = project.log_code_file("tools", body="def double(n: int = 1) -> int:\n    return 2 * n\n", file_name="tools.py")
     project.set_function(code.uri, handler="tools:double", name="double")
     monkeypatch.setenv("SATCHEL_CATALOG", str(project.store.catalog))
     status = main(["--store", project.store.url, "--project", "team", "run", "double", "-p", "n=21", "--returns", "value",

@@ -1,2 +1,0 @@
-def double(n: int = 1) -> int:
-    return 2 * n
