@@ -113,14 +113,16 @@ def bench_catalog(work: Path, server_url: str, count: int) -> list[Row]:
 
 
 def bench_cluster(work: Path, server_url: str, runs: int) -> list[Row]:
+    import dask
     import distributed
 
     project = Project("bench", Store(work / "runs-store", catalog=server_url))
     params = [{"n": n} for n in range(runs)]
     project.run(scale_handlers.square, {"n": 1}, returns=["value"])  # warm: plugins loaded, catalog ready
     rows: list[Row] = []
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, local_directory=str(work / "dask")) as cluster, distributed.Client(cluster) as client:
+    with dask.config.set({"temporary-directory": str(work / "dask")}), distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+    ) as cluster, distributed.Client(cluster) as client:
         project.map(scale_handlers.square, params[:4], returns=["value"], executor=client)  # workers warm
         for label, handler, extra in (("small runs (n * n)", scale_handlers.square, {}),
                                       ("runs of 100 ms each (sleep)", scale_handlers.work, {"seconds": 0.1})):

@@ -15,6 +15,7 @@ from satchel.project import Project
 from satchel.store import Store
 
 distributed = pytest.importorskip("distributed", reason="satchel[dask] is not installed (the `scale` nox session installs it)")
+dask = pytest.importorskip("dask")
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
 
@@ -27,8 +28,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     not threads), their cache, user config and Dask's scratch space under a temporary folder."""
     home = tmp_path_factory.mktemp("workers")
     env = {"SATCHEL_CACHE_DIR": str(home / "cache"), "SATCHEL_CONFIG": str(home / "config.toml")}
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, env=env, local_directory=str(home / "dask")) as cluster, distributed.Client(cluster) as opened:
+    with dask.config.set({"temporary-directory": str(home / "dask")}), distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, env=env,
+    ) as cluster, distributed.Client(cluster) as opened:
         yield opened
 
 
