@@ -12,7 +12,7 @@ joins tags (``string_agg`` / ``group_concat``), the upsert construct of each dia
 write transaction excludes other writers (below).
 
 Writers: each write transaction first takes PostgreSQL's transaction-scoped advisory lock
-(``pg_advisory_xact_lock``), on SQLite ``BEGIN IMMEDIATE``; so write transactions of every process
+(``pg_advisory_xact_lock``, a number made from the store's URL), on SQLite ``BEGIN IMMEDIATE``; so write transactions of every process
 on every machine run one at a time, and the store moves tags inside them (a new version only takes
 a tag from an older one, and no committed version goes unlisted).
 
@@ -28,6 +28,7 @@ versions.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import threading
 import time
@@ -48,10 +49,7 @@ __all__ = ["SCHEMA_VERSION", "CatalogError", "SqlCatalog"]
 
 #: The catalog's layout; `_UPGRADES` brings an older one here.
 SCHEMA_VERSION = 2
-#: The advisory lock every writer of a PostgreSQL catalog takes (one number, "satchel" in hex-ish).
-_WRITERS_LOCK = 0x5A7C4E1
 _TIMEOUT_S = 60
-_TAKE_WRITERS_LOCK = sa.select(sa.func.pg_advisory_xact_lock(_WRITERS_LOCK))
 
 
 class CatalogError(IndexFailure):
@@ -239,6 +237,10 @@ class SqlCatalog:
         self._postgres = make_url(url).get_backend_name() in ("postgresql", "postgres")
         self._rebuild = rebuild
         self._store = store
+        # The advisory lock every writer of this store's catalog takes: a number of the store's own,
+        # so the catalogs of other stores in the same database do not wait for it.
+        key = int.from_bytes(hashlib.sha256(f"satchel catalog {store}".encode()).digest()[:8], "big", signed=True)
+        self._take_lock = sa.select(sa.func.pg_advisory_xact_lock(key))
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._pid = 0
@@ -350,7 +352,7 @@ class SqlCatalog:
 
     def _lock_writers(self, conn: Connection) -> None:
         if conn.dialect.name == "postgresql":
-            conn.execute(_TAKE_WRITERS_LOCK)
+            conn.execute(self._take_lock)
 
     # -- what the store asks -----------------------------------------------------------------
 
