@@ -17,6 +17,9 @@ from satchel.artifacts import FileSource
 from satchel.errors import StoreError
 from satchel.store import Store
 
+pytest.importorskip("sqlalchemy", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
+pytest.importorskip("psycopg", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
+
 pytestmark = pytest.mark.postgres
 
 
