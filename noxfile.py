@@ -64,8 +64,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy, strict on core."""
-    session.install("mypy>=1.10", "types-PyYAML", "-e", "core[test]")
+    """mypy, strict on core (with the optional backends installed, so their calls are checked too)."""
+    session.install("mypy>=1.10", "types-PyYAML", "-e", "core[test,postgres,dask]")
     session.run("mypy", "core/src/satchel")
 
 
