@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pathlib
 import uuid
@@ -127,6 +128,47 @@ def store(request: pytest.FixtureRequest, digest: str) -> Iterator[Store]:
 
 
 # -- PostgreSQL: one throwaway server per session, one schema per test -------------------------
+
+_EXTRA = "is not installed (the `scale` nox session installs it)"
+
+
+def _not_runnable(marker: str) -> str | None:
+    """Why the tests with *marker* cannot run here, if they cannot."""
+    if marker == "postgres":
+        if importlib.util.find_spec("sqlalchemy") is None or importlib.util.find_spec("psycopg") is None:
+            return f"satchel[postgres] {_EXTRA}"
+        from pgserver import MISSING, find_binaries
+
+        if find_binaries() is None and not os.environ.get("CI"):  # under CI they run, and fail, saying so
+            return MISSING
+    if marker == "cluster" and importlib.util.find_spec("distributed") is None:
+        return f"satchel[dask] {_EXTRA}"
+    return None
+
+
+_left_out: dict[str, tuple[int, str]] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests needing a backend that is not here are left out, and the summary says so in one line."""
+    reasons = {marker: _not_runnable(marker) for marker in ("postgres", "cluster")}
+    kept, dropped = [], []
+    for item in items:
+        why = next((reasons[m.name] for m in item.iter_markers() if reasons.get(m.name)), None)
+        if why is None:
+            kept.append(item)
+        else:
+            dropped.append(item)
+            count, _ = _left_out.get(why, (0, why))
+            _left_out[why] = (count + 1, why)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for count, why in _left_out.values():
+        terminalreporter.write_line(f"{count} tests of the PostgreSQL catalog and Dask cluster not run: {why}")
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,7 @@ from satchel.artifacts import FileSource
 from satchel.errors import StoreError
 from satchel.store import Store
 
-pytest.importorskip("sqlalchemy", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
-pytest.importorskip("psycopg", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
-
+# Every test here is left out where satchel[postgres] is missing (see conftest.py).
 pytestmark = pytest.mark.postgres
 
 

@@ -8,24 +8,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cluster_handlers  # the workers import it by name too
 import pytest
 
 from satchel.errors import CodeError, RunError
 from satchel.project import Project
 from satchel.store import Store
 
-distributed = pytest.importorskip("distributed", reason="satchel[dask] is not installed (the `scale` nox session installs it)")
-dask = pytest.importorskip("dask")
-
+# Every test here is left out where satchel[dask] or satchel[postgres] is missing (see conftest.py).
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
-
-import cluster_handlers  # noqa: E402 - after the skip: the workers import it by name too
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Two worker processes on 127.0.0.1 (code activation takes a process-wide lock: processes,
     not threads), their cache, user config and Dask's scratch space under a temporary folder."""
+    import dask
+    import distributed
+
     home = tmp_path_factory.mktemp("workers")
     env = {"SATCHEL_CACHE_DIR": str(home / "cache"), "SATCHEL_CONFIG": str(home / "config.toml")}
     with dask.config.set({"temporary-directory": str(home / "dask")}), distributed.LocalCluster(
