@@ -51,7 +51,7 @@ def scale(session: nox.Session) -> None:
     """Core with satchel[postgres,dask]: the store suite again with a PostgreSQL catalog (a throwaway
     server the tests start), the catalog's own tests, and runs on a LocalCluster of worker processes.
     Without the PostgreSQL server binaries these fail under CI=true (`.ci/run` installs them), and
-    skip elsewhere, saying so."""
+    elsewhere are left out, the summary saying so in one line."""
     session.install("-e", "core[test,postgres,dask]")
     session.run("pytest", "core/tests", "-m", "postgres or cluster", *session.posargs, env=_env())
 

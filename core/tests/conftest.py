@@ -175,8 +175,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A PostgreSQL server on a loopback port for the whole session (see pgserver.py).
 
-    Without satchel[postgres] the tests that need it skip; without the server binaries they skip
-    too, saying so in one line, except under CI=true, where that is a failure.
+    The tests that need it are left out where satchel[postgres] or the server binaries are missing
+    (`pytest_collection_modifyitems`); under CI=true missing binaries are a failure, here.
     """
     pytest.importorskip("sqlalchemy", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
     pytest.importorskip("psycopg", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
