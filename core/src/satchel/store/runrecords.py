@@ -15,7 +15,8 @@ from satchel.store.records import now
 if TYPE_CHECKING:
     from satchel.signing import Signer
     from satchel.store.backend import Backend
-    from satchel.store.index import Index, RunRow
+    from satchel.store.catalog import Catalog
+    from satchel.store.index import RunRow
 
 __all__ = ["MIN_PREFIX", "Runs", "run_rows"]
 
@@ -26,7 +27,7 @@ _UID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
 class Runs:
     """The run half of a store: save, get (by uid or unique prefix) and list run records."""
 
-    def __init__(self, backend: Backend, index: Callable[[], Index], exists: Callable[[], bool],
+    def __init__(self, backend: Backend, index: Callable[[], Catalog], exists: Callable[[], bool],
                  signer: Signer | None = None) -> None:
         self._backend = backend
         self._index = index
@@ -99,25 +100,8 @@ class Runs:
                 raise StoreError(f"a run {what} filter is text of at most 200 characters, not {text!r:.80}")
         if not self._exists():
             return []
-        clauses: list[str] = []
-        params: list[object] = []
-        if project is not None:
-            clauses.append("project = ?")
-            params.append(project)
-        if status:
-            clauses.append("status = ?")
-            params.append(status)
-        if name:
-            clauses.append("name LIKE ? ESCAPE '\\'")
-            params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        sql = "SELECT record FROM runs"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY COALESCE(started, saved) DESC, uid DESC"
-        if limit is not None or offset:
-            sql += " LIMIT ? OFFSET ?"
-            params.extend([-1 if limit is None else limit, offset])
-        return self._parsed(self._index().query(sql, params))
+        return self._parsed(self._index().recent_runs(project, limit, offset=offset, status=status or None,
+                                                      name=name or None))
 
     def using(self, project: str, uid: str, limit: int) -> list[dict[str, Any]]:
         """Runs of *project* whose inputs name version *uid* (the index's text narrows, the record decides)."""
@@ -125,13 +109,8 @@ class Runs:
         validate_name(uid, "uid")
         if not self._exists():
             return []
-        rows = self._index().query(
-            "SELECT record FROM runs WHERE project = ? AND instr(record, ?) > 0"
-            " ORDER BY COALESCE(started, saved) DESC, uid DESC LIMIT ?",
-            [project, f"@{uid}", limit * 4],
-        )
         found = []
-        for record in self._parsed(rows):
+        for record in self._parsed(self._index().runs_mentioning(project, f"@{uid}", limit * 4)):
             inputs = record.get("inputs")
             values = list(inputs.values()) if isinstance(inputs, dict) else []
             uris = [item for value in values for item in (value if isinstance(value, list) else [value])]
@@ -139,10 +118,10 @@ class Runs:
                 found.append(record)
         return found[:limit]
 
-    def _parsed(self, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    def _parsed(self, texts: list[str]) -> list[dict[str, Any]]:
         records = []
         refused: list[str] = []
-        for (text,) in rows:
+        for text in texts:
             found = _parse_run(text)
             if isinstance(found, dict):  # else a planted index row: the files are the truth
                 try:
@@ -196,24 +175,16 @@ class Runs:
 
     def _find(self, project: str | None, prefix: str) -> list[tuple[str, str]]:
         if self._exists():
-            exact = self._index().query(
-                "SELECT project, uid FROM runs WHERE uid = ?1 AND (?2 IS NULL OR project = ?2)",
-                [prefix, project],
-            )
+            exact = self._index().find_runs(project, prefix, prefix=False)
             if exact:
-                return [(str(p), str(u)) for p, u in exact]
+                return exact
         if len(prefix) < MIN_PREFIX:
             raise StoreError(
                 f"run uid prefix {prefix!r} is too short: give at least {MIN_PREFIX} characters"
             )
         matches: list[tuple[str, str]] = []
         if self._exists():
-            rows = self._index().query(
-                "SELECT project, uid FROM runs WHERE uid >= ?1 AND uid < ?2"
-                " AND (?3 IS NULL OR project = ?3) ORDER BY uid LIMIT 50",
-                [prefix, prefix + "\U0010ffff", project],
-            )
-            matches = [(str(p), str(u)) for p, u in rows]
+            matches = self._index().find_runs(project, prefix, prefix=True)
         if matches:
             return matches
         # Not in the index (written elsewhere, or the index is behind): ask the files.
