@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "satchel"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("ground", (
         "satchel._version", "satchel.errors", "satchel.names", "satchel.priorities", "satchel.callcontext",
-        "satchel.typenames", "satchel.serde", "satchel.entrypoints", "satchel.archives",
+        "satchel.typenames", "satchel.spelling", "satchel.stacklevels", "satchel.serde", "satchel.entrypoints", "satchel.archives",
         "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.settings", "satchel.answers", "satchel.uri",
         "satchel.signatures", "satchel.loghints", "satchel.signing",
         "satchel.code.requirements", "satchel.code.environments", "satchel.code.sources", "satchel.code.loader",

@@ -212,7 +212,11 @@ class Project:
             return base
         basis = (base.generation, tuple((s.packager, s.priority) for s in specs))
         if self._host is None or self._host_basis != basis:
-            self._host = base.derive(self._custom_packagers(specs))
+            host = base.derive(self._custom_packagers(specs))
+            for spec in specs:
+                if spec.is_mandatory and spec.packager in host.failures:
+                    host.require(spec.packager)  # a mandatory one that would not register: nothing runs
+            self._host = host
             self._host_basis = basis
         return self._host
 
