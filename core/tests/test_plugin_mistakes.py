@@ -23,6 +23,7 @@ from satchel import Packager
 from satchel.entrypoints import FoundEntryPoint, scan_entry_points
 from satchel.errors import InvalidPluginError, PluginLoadError
 from satchel.host import PluginHost, PluginLoadWarning
+from satchel.packagers.base import PackableTypeWarning
 from satchel.testing import isolated_host
 
 GOOD = '''\
@@ -271,3 +272,149 @@ def test_a_project_custom_packager_with_a_bad_hook_is_skipped_or_fails_if_mandat
 def test_found_entry_points_say_where_they_are_declared() -> None:
     assert "declared in /x/entry_points.txt of d 1" == FoundEntryPoint("n", "m", "d", "1", declared_in="/x/entry_points.txt").where()
     assert "in satchel's DEFAULT_PLUGINS" == FoundEntryPoint("n", "m", "satchel", "1", source="builtin").where()
+
+
+# -- Packager classes: mistakes caught when the class is defined, or when its type's module is imported --
+
+
+def test_a_misspelt_pack_method_is_an_error_at_class_definition() -> None:
+    with pytest.raises(InvalidPluginError) as raised:
+
+        class Typo(Packager):
+            PACKABLE_OBJECT_TYPE = int
+            DEFAULT_PACKING_ARTIFACT_TYPE = "fiel"
+
+            def pack_fiel(self, obj: int, key: str) -> None:
+                return None
+
+    assert (
+        "Typo.pack_fiel is for artifact type 'fiel', which neither satchel nor the class declares; did you mean "
+        "'file'?; satchel's artifact types are result, object, file, path, dir, plot, dataset, model, code, prompt. "
+        "A class that adds a type declares it: ARTIFACT_TYPES = ('fiel',)"
+    ) == _unqualified(str(raised.value))
+
+
+def _unqualified(message: str) -> str:
+    """The message with a class defined inside a test named as a user's module-level class would be."""
+    return message.rpartition(".<locals>.")[2]
+
+
+def test_a_misspelt_unpack_method_is_an_error_too() -> None:
+    with pytest.raises(InvalidPluginError, match=r"Typo\.unpack_plto is for artifact type 'plto'.*did you mean 'plot'\?"):
+
+        class Typo(Packager):
+            PACKABLE_OBJECT_TYPE = int
+
+            def unpack_plto(self, data_item: Any) -> None:
+                return None
+
+
+def test_a_declared_artifact_type_is_packed_and_a_declared_but_unused_one_is_an_error() -> None:
+    from satchel import Artifact
+
+    class Tensors(Packager):
+        PACKABLE_OBJECT_TYPE = bytes
+        ARTIFACT_TYPES = ("tensor",)
+        DEFAULT_PACKING_ARTIFACT_TYPE = "tensor"
+
+        def pack_tensor(self, obj: bytes, key: str) -> Artifact:
+            return Artifact(key=key, body=obj, file_name=f"{key}.bin")
+
+    assert "tensor" == isolated_host(Tensors, builtins=False).pack(b"x", "t").artifact_type
+    with pytest.raises(InvalidPluginError) as raised:
+
+        class Unused(Packager):
+            PACKABLE_OBJECT_TYPE = bytes
+            ARTIFACT_TYPES = ("tensr",)
+
+    assert (
+        "Unused.ARTIFACT_TYPES declares 'tensr', but the class has no pack_<type> or unpack_<type> method for it; "
+        "it packs ['result'] and unpacks ['result']"
+    ) == _unqualified(str(raised.value))
+
+
+class Picture:
+    """Not a JSON value: its packager declines `result`."""
+
+
+class _PicturePackager(Packager):
+    PACKABLE_OBJECT_TYPE = Picture
+    PACKS_RESULT = False
+    DEFAULT_PACKING_ARTIFACT_TYPE = "file"
+    DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
+
+    def pack_file(self, obj: Picture, key: str) -> Any:
+        from satchel import Artifact
+
+        return Artifact(key=key, body=b"picture", file_name=f"{key}.bin")
+
+    def unpack_file(self, data_item: Any) -> Picture:
+        return Picture()
+
+
+def test_a_packager_that_declines_result_is_not_listed_as_packing_it(capsys: pytest.CaptureFixture[str]) -> None:
+    from satchel.cli import main
+    from satchel.errors import PackagerNotFoundError
+    from satchel.host import set_host
+
+    host = isolated_host(("pictures", _PicturePackager))
+    previous = set_host(host)
+    try:
+        assert 0 == main(["plugins"])
+    finally:
+        set_host(previous)
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("pictures"))
+    assert ["pictures", "satchel-test-plugin", "0.0.0", "3", "file*", "file"] == row.split()[:6]
+    assert (["file"], ["file"]) == (_PicturePackager().packing_artifact_types, _PicturePackager().unpacking_artifact_types)
+    with pytest.raises(PackagerNotFoundError, match=r"no installed packager packs .*Picture as 'result'"):
+        isolated_host(_PicturePackager, builtins=False).pack(Picture(), "p", "result")
+
+
+def test_declining_result_and_defining_pack_result_contradict_each_other() -> None:
+    with pytest.raises(InvalidPluginError, match=r"Both sets PACKS_RESULT = False but defines pack_result\(\); remove one of the two"):
+
+        class Both(Packager):
+            PACKABLE_OBJECT_TYPE = int
+            PACKS_RESULT = False
+
+            def pack_result(self, obj: int, key: str) -> dict[str, Any]:
+                return {key: obj}
+
+
+def test_a_packable_type_name_its_module_lacks_is_reported_once_when_the_module_is_imported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    class Frames(Packager):
+        PACKABLE_OBJECT_TYPE = "fakepolars.DataFrme"
+
+    host = isolated_host(("frames", Frames), builtins=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not imported yet: nothing to say, nothing said
+        assert "frames" not in [c.plugin for c in host.explain_type(int).candidates if c.accepted]
+    module = types.ModuleType("fakepolars")
+    module.DataFrame = type("DataFrame", (), {})  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fakepolars", module)
+    line = sys._getframe().f_lineno + 2
+    with pytest.warns(PackableTypeWarning) as caught:
+        host.explain_type(float)
+    expected = (
+        "Frames.PACKABLE_OBJECT_TYPE names 'fakepolars.DataFrme', which does not exist: 'fakepolars' has no "
+        "attribute 'DataFrme'; did you mean 'DataFrame'?; the packager packs nothing of that name until it is corrected"
+    )
+    assert [(expected, __file__, line)] == [(_unqualified(str(w.message)), w.filename, w.lineno) for w in caught]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once is enough
+        host.explain_type(str)
+    assert expected == _unqualified({info.name: info.error for info in host.infos()}["frames"] or "")
+
+
+def test_a_packable_type_in_a_submodule_not_yet_imported_is_not_reported() -> None:
+    class Lazy(Packager):
+        PACKABLE_OBJECT_TYPE = "email.headerregistry.Address"  # `email` is imported, this submodule may not be
+
+    sys.modules.pop("email.headerregistry", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        isolated_host(("lazy", Lazy), builtins=False).explain_type(int)
