@@ -19,7 +19,7 @@ import inspect
 import os
 import threading
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -157,8 +157,17 @@ class _Choice:
 class PluginHost:
     """Discovers, loads and asks packager plugins; one per process is shared through :func:`get_host`."""
 
-    def __init__(self, *, load_entry_points: bool = True, load_defaults: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        load_entry_points: bool = True,
+        load_defaults: bool = True,
+        select: Callable[[FoundEntryPoint], bool] | None = None,
+    ) -> None:
+        """``select`` keeps only the entry points it accepts (the test kit checks one distribution
+        alone, whatever else is installed); core's own packagers are never filtered by it."""
         self.pm = pluggy.PluginManager("satchel")
+        self._select_entry_point = select
         self.pm.add_hookspecs(hookspecs)
         self._load_entry_points = load_entry_points
         self._load_defaults = load_defaults
@@ -189,7 +198,8 @@ class PluginHost:
                     for name, target in DEFAULT_PLUGINS.items()
                 )
             if self._load_entry_points:
-                found.extend(_entry_points())
+                chosen = self._select_entry_point
+                found.extend(ep for ep in _entry_points() if chosen is None or chosen(ep))
             self._discovered = found
         return self._discovered
 

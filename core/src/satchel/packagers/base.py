@@ -11,7 +11,7 @@ import inspect
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from satchel import tempdirs
@@ -64,18 +64,20 @@ def is_json_value(value: Any) -> bool:
 class _Method:
     """A discovered ``pack_<type>`` or ``unpack_<type>`` method and the options it accepts."""
 
-    __slots__ = ("accepts_any", "name", "options")
+    __slots__ = ("accepts_any", "defaults", "name", "options")
 
-    def __init__(self, name: str, options: tuple[str, ...], accepts_any: bool) -> None:
+    def __init__(self, name: str, options: tuple[str, ...], accepts_any: bool, defaults: Mapping[str, Any]) -> None:
         self.name = name
         self.options = options
         self.accepts_any = accepts_any
+        self.defaults = dict(defaults)
 
 
 def _inspect_method(owner: str, name: str, function: Callable[..., Any], fixed: int) -> _Method:
     """Read a method's option parameters; every option needs a default (a hint may leave it out)."""
     parameters = list(inspect.signature(function).parameters.values())[1 + fixed :]
     options: list[str] = []
+    defaults: dict[str, Any] = {}
     accepts_any = False
     for parameter in parameters:
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:
@@ -90,7 +92,8 @@ def _inspect_method(owner: str, name: str, function: Callable[..., Any], fixed: 
                 f"(write e.g. `{parameter.name}: str = ...`)"
             )
         options.append(parameter.name)
-    return _Method(name, tuple(options), accepts_any)
+        defaults[parameter.name] = parameter.default
+    return _Method(name, tuple(options), accepts_any, defaults)
 
 
 class Packager:
@@ -124,6 +127,10 @@ class Packager:
     #: False for a class whose objects are never JSON values: it then neither packs nor unpacks
     #: ``result`` (``satchel plugins`` does not list it, and the test kit does not try it).
     PACKS_RESULT: ClassVar[bool] = True
+    #: The values a packing option takes when it takes only some, by option name, e.g.
+    #: ``{"format": ("csv", "parquet")}``: any other value (but the parameter's default) is a
+    #: PackingError naming these, and the test kit round-trips each one.
+    OPTION_CHOICES: ClassVar[Mapping[str, Sequence[Any]]] = {}
 
     _pack_methods: ClassVar[dict[str, _Method]] = {}
     _unpack_methods: ClassVar[dict[str, _Method]] = {}
@@ -154,6 +161,7 @@ class Packager:
             raise InvalidPluginError(str(error)) from None
         if cls.PACKABLE_OBJECT_TYPE is None:
             return  # an abstract intermediate base; checked when a concrete subclass names its type
+        _check_option_choices(cls, pack)
         unused = [t for t in cls.ARTIFACT_TYPES if t not in pack and t not in unpack]
         if unused:
             raise InvalidPluginError(
@@ -415,6 +423,14 @@ class Packager:
                     f"{', '.join(map(repr, unknown))} for artifact type {artifact_type!r}; "
                     f"valid options: {valid}"
                 )
+        for name, value in options.items():
+            choices = self.OPTION_CHOICES.get(name)
+            if choices is None or value in choices or value == method.defaults.get(name, _NO_DEFAULT):
+                continue
+            raise PackingError(
+                f"log hint for {key!r}: {self.plugin_name} does not take {name}={_short(value)} for "
+                f"artifact type {artifact_type!r}; {name} is one of {', '.join(map(repr, choices))}"
+            )
         clearing: list[str] = []
         token = clearing_paths().set(clearing)
         try:
@@ -545,3 +561,27 @@ def _drop_result(cls: type[Packager], pack: dict[str, _Method], unpack: dict[str
                 f"{cls.__qualname__} sets PACKS_RESULT = False but defines {name}(); remove one of the two"
             )
     del pack["result"], unpack["result"]
+
+
+_NO_DEFAULT = object()
+
+
+def _short(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:59] + "…"
+
+
+def _check_option_choices(cls: type[Packager], pack: Mapping[str, _Method]) -> None:
+    """Every option ``OPTION_CHOICES`` names is one a pack method takes (a misspelt key checks nothing)."""
+    taken = sorted({option for method in pack.values() for option in method.options})
+    for name, choices in cls.OPTION_CHOICES.items():
+        if name not in taken and not any(method.accepts_any for method in pack.values()):
+            raise InvalidPluginError(
+                f"{cls.__qualname__}.OPTION_CHOICES names option {name!r}, which no pack method takes"
+                f"{did_you_mean(name, taken)}; the pack methods take {', '.join(taken) or 'no options'}"
+            )
+        if isinstance(choices, str) or not isinstance(choices, Sequence) or not choices:
+            raise InvalidPluginError(
+                f"{cls.__qualname__}.OPTION_CHOICES[{name!r}] is {choices!r}; give the values as a non-empty "
+                "tuple, e.g. ('csv', 'parquet')"
+            )
