@@ -141,7 +141,9 @@ class LangChainPackager(Packager):
     def unpack_file(
         self, data_item: DataItem, lc_class: str | None = None, langchain_core: str | None = None, type_hint: Any = None
     ) -> Any:
-        return self._decode(data_item, "message", lc_class, type_hint)
+        # A plain local file has no instructions: a hint naming a template says it holds a prompt.
+        hinted = kind_of(type_hint) if lc_class is None and isinstance(type_hint, type) else None
+        return self._decode(data_item, "prompt" if hinted == "prompt" else "message", lc_class, type_hint)
 
     def _decode(self, data_item: DataItem, kind: Kind, lc_class: str | None, type_hint: Any) -> Any:
         from satchel_langchain import _codec

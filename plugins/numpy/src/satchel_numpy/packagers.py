@@ -87,6 +87,8 @@ class NumpyArrayPackager(Packager):
     REQUIRES: ClassVar[dict[str, str]] = {"numpy": "numpy"}
     #: Arrays of at most this many numeric or boolean elements are logged as results by default.
     MAX_RESULT_SIZE: ClassVar[int] = 10
+    # The same as _files.FORMATS, which imports NumPy; this module must not.
+    OPTION_CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"format": ("npy", "npz")}
 
     def get_default_packing_artifact_type(self, obj: Any) -> str:
         if obj.size <= self.MAX_RESULT_SIZE and obj.dtype.kind in "biufc":
