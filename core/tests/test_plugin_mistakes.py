@@ -78,6 +78,7 @@ PROBE = textwrap.dedent("""\
         host = satchel.get_host()
         host.ensure_loaded()
     print(json.dumps({
+        "packed_by": host.pack(41, "answer").producer.plugin,
         "names": host.names,
         "failures": {name: f.message() for name, f in host.failures.items()},
         "warnings": [(str(w.message), w.filename, w.lineno) for w in caught],
@@ -115,7 +116,7 @@ def test_a_misspelt_hook_name_is_reported_with_its_distribution_and_the_right_na
         "satchel_can_pack, satchel_can_unpack, satchel_describe, satchel_pack, satchel_priority, satchel_unpack, "
         "satchel_unpack_result"
     ) == seen["failures"]["typo"]
-    assert "tally" in seen["names"] and "typo" not in seen["names"]
+    assert ("tally" in seen["names"], "typo" in seen["names"], "builtins") == (True, False, seen["packed_by"])
 
 
 def test_satchel_plugins_lists_a_plugin_with_a_misspelt_hook_as_failed_and_keeps_working(tmp_path: Path) -> None:

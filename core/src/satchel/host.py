@@ -272,7 +272,7 @@ class PluginHost:
                 parameters = inspect.signature(getattr(plugin, attribute)).parameters
             except (TypeError, ValueError):
                 continue  # pluggy reports what it cannot inspect
-            passed = [argument for argument in spec.argnames]
+            passed = list(spec.argnames)
             unknown = [argument for argument in parameters if argument not in passed and argument != "self"]
             if unknown:
                 hints = "".join(did_you_mean(argument, passed) for argument in unknown)
