@@ -11,7 +11,7 @@ ROOT = Path(__file__).parent
 PLUGINS = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["core", "plugin", "everything", "lint", "typecheck"]
+nox.options.sessions = ["core", "plugin", "everything", "s3", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = True
 
 # CI runs the thorough Hypothesis profile; local runs the fast one unless told otherwise.
@@ -43,6 +43,13 @@ def everything(session: nox.Session) -> None:
     """Every distribution installed together: core's suite again, plus the cross-distribution tests."""
     session.install("-e", "core[test]", *[f"-e./plugins/{name}[test]" for name in PLUGINS])
     session.run("pytest", "core/tests", "tests", *session.posargs, env=_env())
+
+
+@nox.session
+def s3(session: nox.Session) -> None:
+    """The store suite again on S3 (moto's server on loopback, started by the tests), plus S3's own tests."""
+    session.install("-e", "core[test,s3]", "moto[server,s3]>=5.0.20")
+    session.run("pytest", "core/tests", "-k", "s3", *session.posargs, env=_env())
 
 
 @nox.session

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import fsspec
 import pytest
+import s3server
 
 from satchel.host import PluginHost, set_host
 from satchel.store import Store
@@ -95,19 +96,55 @@ def memory_store(digest: str) -> Iterator[Store]:
         store.close()
 
 
-@pytest.fixture(params=["local", "memory"])
+#: Where the store suite runs: local disk, memory://, and S3 on moto's server where s3fs and moto
+#: are installed (the nox session ``s3``).
+BACKENDS = ["local", "memory", *(["s3"] if s3server.available() else [])]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on loopback, one for the session."""
+    with s3server.moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_url(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``s3://<a new bucket>/store`` on moto's server; every bucket is forgotten afterwards."""
+    for name, value in {**s3server.CREDENTIALS, "AWS_ENDPOINT_URL": s3_endpoint}.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield f"s3://{s3server.new_bucket(s3_endpoint)}/store"
+    finally:
+        s3server.reset(s3_endpoint)
+
+
+@pytest.fixture
+def s3_store(s3_url: str, digest: str) -> Iterator[Store]:
+    """A store in an S3 bucket on moto's server."""
+    store = Store(s3_url, digest=digest)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Iterator[str]:
-    """Where a test opens stores of its own: a folder under tmp_path, and a memory:// URL."""
+    """Where a test opens stores of its own: a folder under tmp_path, a memory:// URL, and an S3
+    bucket where the S3 session runs."""
     if request.param == "local":
         yield str(tmp_path / "store")
+        return
+    if request.param == "s3":
+        yield request.getfixturevalue("s3_url")
         return
     with memory_url() as url:
         yield url
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, digest: str) -> Store:
-    """Each test that takes it runs on local disk and on memory:// (*digest* is named here so that
-    `pytest_generate_tests` sees it, as the store is picked by name)."""
+    """Each test that takes it runs on local disk, on memory:// and, in the S3 session, on S3
+    (*digest* is named here so that `pytest_generate_tests` sees it, as the store is picked by
+    name)."""
     result: Store = request.getfixturevalue(f"{request.param}_store")
     return result

@@ -153,6 +153,27 @@ def test_a_failing_install_names_the_requirement_and_leaves_nothing_behind(tmp_p
     assert [] == os.listdir(cache)
 
 
+def test_a_uv_that_takes_too_long_is_stopped_and_leaves_nothing_behind(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "envs"
+    monkeypatch.setenv("SATCHEL_UV_TIMEOUT", "0.001")
+    with pytest.raises(EnvironmentBuildError, match=r"uv took more than 0\.001 s to build the isolated environment for "
+                       r"tinydep==1\.0 \(`uv venv`\) and was stopped; nothing was kept\. .* \$SATCHEL_UV_TIMEOUT"):
+        ensure_environment(["tinydep==1.0"], cache=str(cache))
+    assert [] == os.listdir(cache)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5"])
+def test_a_uv_timeout_that_is_no_number_of_seconds_is_refused(
+    value: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SATCHEL_UV_TIMEOUT", value)
+    with pytest.raises(EnvironmentBuildError, match=rf"\$SATCHEL_UV_TIMEOUT is '{value}'; give a number of seconds above 0 \(the default is 1800\)"):
+        ensure_environment(["tinydep==1.0"], cache=str(tmp_path / "envs"))
+    assert not (tmp_path / "envs").exists()
+
+
 def test_a_folder_without_a_marker_is_not_used(tmp_path: pathlib.Path, probe_dir: pathlib.Path) -> None:
     cache = tmp_path / "envs"
     half = cache / requirements_key(["tinydep==1.0"])

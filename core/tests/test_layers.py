@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel.models.signature", "satchel.models.manifest", "satchel.models.card", "satchel.models.entrypoint",
         "satchel.models.package",
     )),
-    ("storage", ("satchel.store", "satchel.dataitem", "satchel.code.cache", "satchel.code.logcode", "satchel.models.export")),
+    ("storage", ("satchel.store", "satchel.dataitem", "satchel.code.cache", "satchel.code.logcode", "satchel.code.prune", "satchel.models.export")),
     ("contract", ("satchel.hookspecs",)),
     ("packagers", ("satchel.packagers",)),
     ("host", ("satchel.host",)),

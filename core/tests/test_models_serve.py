@@ -218,3 +218,33 @@ def _until_up(call: Callable[[], httpx.Response]) -> httpx.Response:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+# -- a token guards the server ---------------------------------------------------------------------
+
+
+def test_with_a_token_only_requests_bearing_it_are_answered(loaded: LoadedModel) -> None:
+    with running(loaded, token="s3cret-token") as url:
+        refused = httpx.get(f"{url}/health")
+        assert (401, "Bearer") == (refused.status_code, refused.headers["www-authenticate"])
+        assert {"error": "this server needs the header Authorization: Bearer <its token>"} == no_traceback(refused)
+        wrong = httpx.post(f"{url}/predict", json={"X": [0.75]}, headers={"Authorization": "Bearer guess"})
+        assert 401 == wrong.status_code
+        right = httpx.post(f"{url}/predict", json={"X": [0.75]}, headers={"Authorization": "Bearer s3cret-token"})
+        assert (200, {"outputs": {"label": [1]}}) == (right.status_code, right.json())
+
+
+def test_serving_beyond_loopback_without_a_token_is_refused_before_anything_listens(loaded: LoadedModel) -> None:
+    from satchel.errors import SatchelError
+    from satchel.models.serve import serve
+
+    with pytest.raises(SatchelError, match=r"serving on 0\.0\.0\.0 lets whoever reaches this machine call the model: give a "
+                       r"token \(--token, or \$SATCHEL_SERVE_TOKEN\) that every request must bear, or serve on 127\.0\.0\.1"):
+        serve(loaded, "0.0.0.0", 0)  # noqa: S104 - refused before it binds
+
+
+def test_an_empty_token_is_refused(loaded: LoadedModel) -> None:
+    from satchel.errors import SatchelError
+
+    with pytest.raises(SatchelError, match=r"the token is empty; give a secret of a few dozen characters \(--token or \$SATCHEL_SERVE_TOKEN\)"):
+        make_app(loaded, token="")

@@ -13,7 +13,7 @@ import warnings
 import pytest
 
 import satchel
-from satchel.errors import PackingError, PickleNotAllowedError, RunError
+from satchel.errors import PackingError, PickleNotAllowedError, RunError, SatchelError
 from satchel.packagers.pickle import PickleFallbackWarning
 from satchel.project import Project, UntrustedConfigWarning, get_or_create_project
 from satchel.settings import load_settings
@@ -197,3 +197,31 @@ def test_forbid_refuses_every_pickle_with_the_path_to_the_offending_value(store:
     assert where in str(raised.value)
     with pytest.raises(PackingError, match="forbids pickles"):
         project.log(value, "out")
+
+
+# -- a planted config of the wrong shape is refused, never coerced ---------------------------------
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"custom_packagers": [{"packager": "m.P", "priority": "5"}]},
+     r"custom_packagers\[0\]\.priority must be an integer, not the text '5'"),
+    ({"custom_packagers": [{"packager": "m.P", "is_mandatory": "yes"}]},
+     r"custom_packagers\[0\]\.is_mandatory must be true or false, not the text 'yes'"),
+    ({"labels": {"team": 7}}, r"labels\.team must be text, not the number 7"),
+    ({"functions": {"f": {"name": "f", "source": "s.py", "handler": "h", "run_as_root": True}}},
+     r"functions\.f has the unknown field 'run_as_root'"),
+    ({"workflows": []}, r"workflows must be a mapping, not a list"),
+])
+def test_a_planted_config_of_the_wrong_shape_is_refused_with_where(store: str, fields: dict[str, object], message: str) -> None:
+    writer = get_or_create_project("demo", store=store)
+    _plant(writer, **fields)
+    reader = Project("demo", writer.store)
+    with pytest.raises(SatchelError, match=rf"the configuration of project 'demo' in .* is not valid \({message}.*fix or delete projects/demo/project\.json"):
+        reader.config  # noqa: B018 - reading it is the test
+
+
+def test_a_planted_config_naming_another_project_is_refused(store: str) -> None:
+    writer = get_or_create_project("demo", store=store)
+    writer.store.write_document("demo/project.json", json.dumps({"name": "other", "pickle_policy": "allow"}))
+    with pytest.raises(SatchelError, match=r"names another project, 'other'; fix or delete projects/demo/project\.json"):
+        Project("demo", writer.store).config  # noqa: B018

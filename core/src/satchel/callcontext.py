@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextvars
 
-__all__ = ["clearing_paths", "pickle_permission", "pickling_forbidden", "staging_directory"]
+__all__ = ["clearing_paths", "pickle_permission", "pickling_forbidden", "staging_digest", "staging_directory"]
 
 # Set by the host for the duration of one pack call; Packager.add_future_clearing_path appends here.
 _clearing_paths: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
@@ -14,6 +14,8 @@ _clearing_paths: contextvars.ContextVar[list[str] | None] = contextvars.ContextV
 )
 # Set by whoever stores the artifact: a directory on the store's filesystem, so files move, not copy.
 _staging: contextvars.ContextVar[str | None] = contextvars.ContextVar("satchel_staging", default=None)
+# Set with it: the digest that store names new blobs by, so files are hashed by it as they are written.
+_staging_digest: contextvars.ContextVar[str | None] = contextvars.ContextVar("satchel_staging_digest", default=None)
 # Set by the host from the caller's opt-in (argument or environment), never from the store.
 _pickle_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar("satchel_pickle_allowed", default=False)
 # Set while packing for a project whose pickle policy is "forbid": the pickle packager refuses.
@@ -28,6 +30,11 @@ def clearing_paths() -> contextvars.ContextVar[list[str] | None]:
 def staging_directory() -> contextvars.ContextVar[str | None]:
     """Where packagers should write temporary files: the store's staging directory, when packing for one."""
     return _staging
+
+
+def staging_digest() -> contextvars.ContextVar[str | None]:
+    """The digest of the store being packed for (None when packing for no store)."""
+    return _staging_digest
 
 
 def pickle_permission() -> contextvars.ContextVar[bool]:

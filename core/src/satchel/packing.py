@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from satchel.artifacts import Packed
-from satchel.callcontext import pickling_forbidden, staging_directory
+from satchel.callcontext import pickling_forbidden, staging_digest, staging_directory
 from satchel.errors import PackingError
 from satchel.host import PluginHost, get_host
 from satchel.loghints import LogHint, parse_log_hint
@@ -76,9 +76,11 @@ def staging(store: Store) -> Iterator[None]:
     """While packing for ``store``, packagers' temporary files go where the store can move them."""
     directory = store.staging_dir()
     token = staging_directory().set(directory)
+    digest_token = staging_digest().set(store.digest)
     try:
         yield
     finally:
+        staging_digest().reset(digest_token)
         staging_directory().reset(token)
 
 

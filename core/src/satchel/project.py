@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -43,7 +44,7 @@ from satchel.projectconfig import (
 from satchel.projectfiles import export_project, load_project_file
 from satchel.runs import Run, execute, load_run_record
 from satchel.scope import Scope
-from satchel.serde import converter, dumps
+from satchel.serde import ShapeError, ValidationErrors, check_shape, converter, dumps
 from satchel.settings import Settings, load_settings
 from satchel.store import Store
 from satchel.typenames import import_dotted
@@ -158,14 +159,23 @@ class Project:
             if text is None:
                 self._config = ProjectConfig(name=self.name)
             else:
-                try:
-                    self._config = converter.loads(text, ProjectConfig)
-                except Exception as error:
-                    raise SatchelError(
-                        f"the configuration of project {self.name!r} in {self.store.url} is not valid "
-                        f"({error}); fix or delete projects/{self._config_path}"
-                    ) from error
+                self._config = self._read_config(text)
         return self._config
+
+    def _read_config(self, text: str) -> ProjectConfig:
+        """The stored config, checked field by field before it is structured: it comes from the
+        store, so nothing in it is coerced (a priority of "5" is refused, not read as 5)."""
+        where = f"the configuration of project {self.name!r} in {self.store.url}"
+        fix = f"fix or delete projects/{self._config_path}"
+        try:
+            data = json.loads(text)
+            check_shape(data, ProjectConfig)
+            config = converter.structure(data, ProjectConfig)
+        except (ShapeError, ValueError, TypeError, RecursionError, ValidationErrors) as error:
+            raise SatchelError(f"{where} is not valid ({error}); {fix}") from error
+        if config.name != self.name:
+            raise SatchelError(f"{where} names another project, {config.name!r}; {fix}")
+        return config
 
     def save_config(self) -> None:
         self.store.write_document(self._config_path, dumps(self.config).decode("utf-8"))

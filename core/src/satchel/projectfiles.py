@@ -37,8 +37,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import types
-import typing
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -64,7 +62,7 @@ from satchel.projectconfig import (
     ProjectConfig,
     WorkflowSpec,
 )
-from satchel.serde import converter
+from satchel.serde import ShapeError, check_shape, converter, describe_value
 from satchel.uri import ArtifactURI, is_store_uri, parse_uri
 
 if TYPE_CHECKING:
@@ -531,14 +529,10 @@ def _read_spec(path: str, label: str) -> Any:
 # -- Reading the spec: a shape check naming the field, then the converter ---------------------------
 
 
-class _ShapeError(Exception):
-    pass
-
-
 def _parse(data: Any, label: str) -> ProjectFile:
     """The spec as a ProjectFile, or a CodeError naming the field that is wrong and what it should be."""
     if not isinstance(data, dict):
-        raise CodeError(f"{label}: the spec is {_describe(data)}, not a mapping with satchel: {FORMAT_VERSION}, name:, functions: ...")
+        raise CodeError(f"{label}: the spec is {describe_value(data)}, not a mapping with satchel: {FORMAT_VERSION}, name:, functions: ...")
     version = data.get("satchel")
     if version is None:
         raise CodeError(f"{label}: the spec has no 'satchel' field; a project file starts with satchel: {FORMAT_VERSION}")
@@ -546,8 +540,8 @@ def _parse(data: Any, label: str) -> ProjectFile:
         raise CodeError(f"{label}: the spec is format {version}, written by a newer satchel; this one reads format {FORMAT_VERSION}")
     try:
         _refuse_aliases(data)
-        _check_shape(data, ProjectFile, "")
-    except _ShapeError as error:
+        check_shape(data, ProjectFile, "")
+    except ShapeError as error:
         raise CodeError(f"{label}: {error}") from None
     except RecursionError:
         raise CodeError(f"{label}: the spec is nested too deeply") from None
@@ -566,84 +560,9 @@ def _refuse_aliases(data: Any) -> None:
         value = pending.pop()
         if isinstance(value, (dict, list)):
             if id(value) in seen:
-                raise _ShapeError("the spec repeats a mapping or list through a YAML alias (*name); write each out")
+                raise ShapeError("the spec repeats a mapping or list through a YAML alias (*name); write each out")
             seen.add(id(value))
             pending.extend(value.values() if isinstance(value, dict) else value)
-
-
-def _check_shape(value: Any, expected: Any, where: str) -> None:
-    if expected is Any:
-        return
-    if attrs.has(expected):
-        _check_fields(value, expected, where)
-        return
-    origin, args = typing.get_origin(expected), typing.get_args(expected)
-    if origin in (types.UnionType, typing.Union):
-        if value is None and type(None) in args:
-            return
-        (expected,) = (a for a in args if a is not type(None))
-        _check_shape(value, expected, where)
-        return
-    if origin is list:
-        if not isinstance(value, list):
-            raise _ShapeError(f"{where} must be a list, not {_describe(value)}")
-        for index, item in enumerate(value):
-            _check_shape(item, args[0], f"{where}[{index}]")
-        return
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise _ShapeError(f"{where} must be a mapping, not {_describe(value)}")
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise _ShapeError(f"{where} has the key {key!r}; its keys are text")
-            _check_shape(item, args[1], f"{where}.{key}")
-        return
-    if expected is bool:
-        ok = isinstance(value, bool)
-    elif expected is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif expected is str:
-        ok = isinstance(value, str)
-    else:  # pragma: no cover - only the types above appear in these classes
-        raise TypeError(f"no shape check for {expected!r}")
-    if not ok:
-        raise _ShapeError(f"{where} must be {_TYPE_NAMES[expected]}, not {_describe(value)}")
-
-
-_TYPE_NAMES: dict[Any, str] = {bool: "true or false", int: "an integer", str: "text"}
-
-
-def _check_fields(value: Any, cls: type[Any], where: str) -> None:
-    fields = {field.name: field for field in attrs.fields(cls)}
-    if not isinstance(value, dict):
-        raise _ShapeError(f"{where or 'the spec'} must be a mapping with {', '.join(fields)}, not {_describe(value)}")
-    prefix = f"{where}." if where else ""
-    unknown = sorted(str(key) for key in value if key not in fields)
-    if unknown:
-        raise _ShapeError(f"{where or 'the spec'} has the unknown field {unknown[0]!r}; its fields are {', '.join(fields)}")
-    hints = typing.get_type_hints(cls)
-    for field_name, field in fields.items():
-        if field_name not in value:
-            if field.default is attrs.NOTHING:
-                raise _ShapeError(f"{where or 'the spec'} has no {field_name!r}; it needs {field_name}: ...")
-            continue
-        _check_shape(value[field_name], hints[field_name], f"{prefix}{field_name}")
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        return f"the boolean {value}"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the text {value[:60]!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"a {type(value).__name__} ({str(value)[:40]})"
 
 
 def _check_values(spec: ProjectFile, label: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from typing import Any, ClassVar
@@ -536,3 +537,46 @@ def test_a_run_logs_and_receives_arrays_and_scalars(host: PluginHost, tmp_path: 
         assert used.results["total"] == pytest.approx(float(_fit()[0][:10].sum()))
     finally:
         set_host(previous)
+
+
+# -- verified reads: one pass, hashed as read, wrapped where it lies -------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_ARRAYS))
+def test_a_stored_npy_is_byte_for_byte_what_np_save_writes(host: PluginHost, store: Any, name: str) -> None:
+    array = EDGE_ARRAYS[name]
+    record, _restored = store_round_trip(host, store, array)
+    expected = io.BytesIO()
+    np.save(expected, array)
+    assert expected.getvalue() == store.read_bytes(record)
+
+
+def test_a_loaded_array_is_writable_and_the_callers_own(host: PluginHost, store: Any) -> None:
+    array = np.arange(300_000, dtype="f8").reshape(1000, 300)
+    record, restored = store_round_trip(host, store, array)
+    assert restored.flags.writeable
+    restored[0, 0] = -1.0
+    again = unpack_record(store, store.get_artifact(record.uri), np.ndarray, host=host)
+    assert 0.0 == again[0, 0]
+    np.testing.assert_array_equal(array, again)
+
+
+def test_a_blob_corrupted_after_a_good_load_fails_the_next_load(host: PluginHost, store: Any) -> None:
+    from satchel.errors import IntegrityError
+    from satchel.testing import corrupt_blob
+
+    array = np.arange(200_000, dtype="i8")
+    record, restored = store_round_trip(host, store, array)
+    np.testing.assert_array_equal(array, restored)
+    corrupt_blob(store, record.files[0])
+    with pytest.raises(IntegrityError, match=r"file 'arr\.npy' is corrupt"):
+        unpack_record(store, record, np.ndarray, host=host)
+
+
+def test_an_npy_whose_header_promises_more_than_the_file_holds_is_refused(host: PluginHost, tmp_path: Any) -> None:
+    good = io.BytesIO()
+    np.save(good, np.arange(100, dtype="f8"))
+    (tmp_path / "short.npy").write_bytes(good.getvalue()[:-8])
+    item = DataItem.from_local_path(tmp_path / "short.npy")
+    with pytest.raises(UnpackingError, match=r"'short\.npy' is not a readable \.npy file: its header describes 100 items of float64 \(928 bytes with the header\) but the file has 920 bytes"):
+        NumpyArrayPackager().unpack_file(item, format="npy")

@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("satchel.cli.maintenance", "cmd_verify"),
     "gc": ("satchel.cli.maintenance", "cmd_gc"),
     "reindex": ("satchel.cli.maintenance", "cmd_reindex"),
+    "cache": ("satchel.cli.maintenance", "cmd_cache"),
     "code": ("satchel.cli.code", "cmd_code"),
     "functions": ("satchel.cli.code", "cmd_functions"),
     "workflows": ("satchel.cli.code", "cmd_workflows"),
@@ -94,6 +95,7 @@ JSON_KEYS: dict[str, str] = {
     "verify": "an object: ok, problems (a list of: uri, file, problem, expected, actual)",
     "gc": "an object: dry_run, blobs_removed, blob_bytes_removed, blobs_kept, tmp_removed, tmp_bytes_removed, bytes_removed",
     "reindex": "an object: artifacts (the number of versions indexed)",
+    "cache": "an object: root, dry_run, entries (a list of: kind, path, size, last_used), removed (the same, or null), bytes_removed",
     "code log": f"an object: {_CODE_KEYS}, notebook (file, code_cells, dropped_lines, dropped; or null)",
     "code list": f"a list of objects: {_CODE_KEYS}",
     "code show": (
@@ -267,6 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     command("reindex", "rebuild the listing index from the store's files")
+
+    cache = command("cache", "list the extracted code and isolated environments in your cache; prune what is unused")
+    cache.add_argument("action", nargs="?", choices=("list", "prune", "clear"), default="list",
+                       help="list (the default); prune what has not been used for --older-than days; clear it all")
+    cache.add_argument("--older-than", type=float, default=30, metavar="DAYS",
+                       help="with prune: remove what has not been used for this many days (default 30)")
+    cache.add_argument("--dry-run", action="store_true", help="with prune or clear: only say what would go")
     _code_commands(command, common)
     _model_commands(command, common)
     return parser
@@ -390,9 +399,15 @@ def _model_commands(command: Callable[..., argparse.ArgumentParser], common: arg
     model_ref(serve)
     serve.add_argument(
         "--host", default="127.0.0.1",
-        help="the address to listen on (default 127.0.0.1, this machine only; anything else serves the network)",
+        help="the address to listen on (default 127.0.0.1, this machine only; anything else serves the "
+        "network and needs --token)",
     )
     serve.add_argument("--port", type=_port, default=8765, metavar="N", help="the port (default 8765; 0: any free one)")
+    serve.add_argument(
+        "--token", metavar="SECRET",
+        help="answer only requests with Authorization: Bearer SECRET (default: $SATCHEL_SERVE_TOKEN; "
+        "prefer it, as a command line is visible to others on this machine)",
+    )
     loading_options(serve)
 
 

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 
 from satchel.cli.context import EXIT_FAILED, EXIT_OK, PROG, Context
 from satchel.cli.json_output import GC_KEYS, PROBLEM_KEYS, documented, print_json
+from satchel.cli.output import human_size
 from satchel.errors import SatchelError, StoreError
 from satchel.uri import is_store_uri
 
 if TYPE_CHECKING:
     from satchel.store import Store
 
-__all__ = ["cmd_gc", "cmd_reindex", "cmd_verify"]
+__all__ = ["cmd_cache", "cmd_gc", "cmd_reindex", "cmd_verify"]
 
 
 def cmd_verify(ctx: Context) -> int:
@@ -82,6 +83,47 @@ def cmd_reindex(ctx: Context) -> int:
         print_json({"artifacts": count})
     else:
         print(f"indexed {count} artifact version(s) in {store.url}")
+    return EXIT_OK
+
+
+def cmd_cache(ctx: Context) -> int:
+    # The cache is the caller's own (never the store's): no store is opened.
+    import datetime
+
+    from satchel.code.prune import cache_entries, prune_cache
+    from satchel.settings import cache_dir
+
+    action, days = ctx.args.action, ctx.args.older_than
+    if not math.isfinite(days) or days < 0:
+        raise SatchelError(f"--older-than must be a number of days, 0 or more (such as 30), not {days}")
+    entries = cache_entries()
+    removed = None
+    if action != "list":
+        removed = prune_cache(0 if action == "clear" else days, dry_run=ctx.args.dry_run)
+    freed = sum(entry.size for entry in removed or [])
+    if ctx.json:
+        def shown(entry: object) -> dict[str, object]:
+            return {key: getattr(entry, key) for key in ("kind", "path", "size", "last_used")}
+
+        print_json({
+            "root": cache_dir(), "dry_run": bool(ctx.args.dry_run),
+            "entries": [shown(entry) for entry in entries],
+            "removed": None if removed is None else [shown(entry) for entry in removed],
+            "bytes_removed": freed,
+        })
+        return EXIT_OK
+    if removed is None:
+        if not entries:
+            print(f"the cache {cache_dir()} holds no code or environments")
+        for entry in entries:
+            when = datetime.datetime.fromtimestamp(entry.last_used).strftime("%Y-%m-%d %H:%M")
+            print(f"{entry.kind:<12} {human_size(entry.size):>10}  last used {when}  {entry.path}")
+        return EXIT_OK
+    verb = "would remove" if ctx.args.dry_run else "removed"
+    for entry in removed:
+        print(f"{verb} {entry.kind} {entry.path} ({human_size(entry.size)})")
+    kept = len(entries) - len(removed)
+    print(f"{verb} {len(removed)} cache entr{'y' if len(removed) == 1 else 'ies'} ({human_size(freed)}); kept {kept}")
     return EXIT_OK
 
 

@@ -9,7 +9,6 @@ every file of the package has verified.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import sys
@@ -299,28 +298,15 @@ def _serve(ctx: Context) -> int:
     if ctx.json:
         raise ValueError("models serve prints no JSON; leave out --json (GET /health answers in JSON)")
     # Only this command needs the optional starlette and uvicorn; the module says how to install them.
-    from satchel.models.serve import ROUTES, serve
+    from satchel.models.serve import ROUTES, TOKEN_ENV, serve
 
+    token = args.token if args.token is not None else (os.environ.get(TOKEN_ENV) or None)
     loaded = _load(ctx)
-    if not _is_loopback(args.host):
-        print(
-            f"{PROG}: warning: serving on {printable(args.host)}: whoever reaches this machine on port "
-            f"{args.port} can call the model; there is no authentication",
-            file=sys.stderr,
-        )
 
     def ready(url: str) -> None:
         print(f"serving {printable(loaded.uri)} (verified, root digest {printable(loaded.package.root_digest)})")
-        print(f"  {url}  {ROUTES}; Ctrl-C stops it", flush=True)
+        guarded = "; every request needs Authorization: Bearer <token>" if token else ""
+        print(f"  {url}  {ROUTES}{guarded}; Ctrl-C stops it", flush=True)
 
-    serve(loaded, args.host, args.port, ready=ready)
+    serve(loaded, args.host, args.port, ready=ready, token=token)
     return EXIT_OK
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -16,6 +16,7 @@ use, so a file edited, added or removed there by accident is noticed and the tre
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -136,6 +137,8 @@ def _reuse(folder: str, digest: str, label: str) -> CodeTree | None:
             if _listing(folder) != manifest["files"]:
                 raise ValueError("the files changed")
             _checked.add(folder)
+            with contextlib.suppress(OSError):  # its last use, for `satchel cache prune`
+                os.utime(folder)
         _trees[folder] = tree
         return tree
     except (OSError, ValueError, KeyError, TypeError):

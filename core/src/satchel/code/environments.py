@@ -30,13 +30,16 @@ from satchel.code.requirements import parse_requirements, requirements_key
 from satchel.errors import EnvironmentBuildError
 from satchel.settings import cache_dir
 
-__all__ = ["MARKER", "Environment", "ensure_environment", "find_uv"]
+__all__ = ["DEFAULT_UV_TIMEOUT", "MARKER", "UV_TIMEOUT_ENV", "Environment", "ensure_environment", "find_uv", "uv_timeout"]
 
 #: The file that makes an environment folder complete.
 MARKER = "satchel-env.json"
 SHIM = "satchel-shim"
 PLUGIN_GROUP = "satchel"
 _UV_TAIL = 40
+#: The environment variable that bounds how long one uv command may run, in seconds.
+UV_TIMEOUT_ENV = "SATCHEL_UV_TIMEOUT"
+DEFAULT_UV_TIMEOUT = 1800.0
 # Variables that would put the caller's own packages in front of the environment's.
 _CALLER_PATHS = ("PYTHONPATH", "PYTHONHOME")
 _CHECK = "import importlib.metadata, satchel; importlib.metadata.version('satchel')"
@@ -104,6 +107,7 @@ def ensure_environment(
     distributions than the caller's (a plugin installed, upgraded or removed since) is built again.
     """
     wanted = tuple(parse_requirements(requirements, "the isolated environment's requirements"))
+    uv_timeout()  # a bad setting is refused before anything is made
     key = requirements_key(wanted)
     root = cache if cache is not None else cache_dir("envs")
     final = os.path.join(root, key)
@@ -114,6 +118,8 @@ def ensure_environment(
     marker = _read_marker(final)
     if marker is not None and _current(final, marker, signature):
         say(f"reusing the isolated environment {key} built {marker.get('created', 'earlier')}: {final}")
+        with contextlib.suppress(OSError):  # its last use, for `satchel cache prune`
+            os.utime(os.path.join(final, MARKER))
         return Environment(key, final, _python(final), wanted, built=False)
     if marker is not None:
         say(f"the isolated environment {key} links other satchel packages than this interpreter has; building it again")
@@ -177,10 +183,36 @@ def _build(
     os.replace(written, os.path.join(building, MARKER))
 
 
+def uv_timeout() -> float:
+    """Seconds one uv command may take (``$SATCHEL_UV_TIMEOUT``, default 1800: a slow index or a
+    big build must not hang a run forever)."""
+    text = os.environ.get(UV_TIMEOUT_ENV, "")
+    if not text:
+        return DEFAULT_UV_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise EnvironmentBuildError(
+            f"${UV_TIMEOUT_ENV} is {text!r}; give a number of seconds above 0 (the default is "
+            f"{DEFAULT_UV_TIMEOUT:.0f})"
+        )
+    return seconds
+
+
 def _uv(wanted: tuple[str, ...], uv: str, command: str, *args: str) -> None:
     """Run ``uv <command> <args>`` with the caller's environment, so uv's own settings apply."""
+    timeout = uv_timeout()
     try:
-        done = subprocess.run([uv, *command.split(), *args], capture_output=True, text=True, check=False)
+        done = subprocess.run([uv, *command.split(), *args], capture_output=True, text=True, check=False,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise EnvironmentBuildError(
+            f"uv took more than {timeout:g} s to build the isolated environment for {_listed(wanted)} "
+            f"(`uv {command}`) and was stopped; nothing was kept. Check the index is reachable, or "
+            f"allow more time with ${UV_TIMEOUT_ENV}"
+        ) from None
     except OSError as error:
         raise EnvironmentBuildError(f"could not run uv ({uv}): {error}") from error
     if done.returncode != 0:

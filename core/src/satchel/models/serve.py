@@ -4,10 +4,15 @@
 A payload that is not JSON or does not match the signature is a 422 with the validation message;
 anything else that goes wrong is a 500 with a short message, the traceback going to the server's
 log and never into a response.
+
+With a token (``--token`` or ``$SATCHEL_SERVE_TOKEN``), every request must carry
+``Authorization: Bearer <token>`` (compared in constant time), else it is a 401; serving on any
+address but loopback needs one.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import socket
@@ -32,7 +37,10 @@ except ImportError as error:  # the optional extra is not installed
         f"serving a model needs starlette and uvicorn, which are not installed ({error}): pip install 'satchel[serve]'"
     ) from error
 
-__all__ = ["MAX_BODY_BYTES", "ROUTES", "bind", "make_app", "make_server", "serve", "url_of"]
+__all__ = ["MAX_BODY_BYTES", "ROUTES", "TOKEN_ENV", "bind", "is_loopback", "make_app", "make_server", "serve", "url_of"]
+
+#: The environment variable a token can come from instead of ``--token`` (kept out of ``ps``).
+TOKEN_ENV = "SATCHEL_SERVE_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 
 #: A ``/predict`` body larger than this is refused with 413 before it is parsed.
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -45,8 +53,9 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def make_app(loaded: LoadedModel, *, max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
-    """The HTTP app for ``loaded``: every response, errors included, is JSON."""
+def make_app(loaded: LoadedModel, *, max_body_bytes: int = MAX_BODY_BYTES, token: str | None = None) -> Starlette:
+    """The HTTP app for ``loaded``: every response, errors included, is JSON; with *token*, only
+    requests bearing it are answered."""
     where = loaded.uri or loaded.package.folder
     health = {
         "status": "ok",
@@ -94,7 +103,7 @@ def make_app(loaded: LoadedModel, *, max_body_bytes: int = MAX_BODY_BYTES) -> St
         # Starlette logs the exception itself once this answer is sent.
         return _error(500, "internal error; the server's log says why")
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/health", get_health, methods=["GET"]),
             Route("/signature", get_signature, methods=["GET"]),
@@ -102,6 +111,29 @@ def make_app(loaded: LoadedModel, *, max_body_bytes: int = MAX_BODY_BYTES) -> St
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
+    if token is not None:
+        if not token:
+            raise SatchelError(f"the token is empty; give a secret of a few dozen characters (--token or ${TOKEN_ENV})")
+        app.add_middleware(_BearerToken, token=token)
+    return app
+
+
+class _BearerToken:
+    """Answers 401 to any request without ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                response = _error(401, "this server needs the header Authorization: Bearer <its token>",
+                                  {"WWW-Authenticate": "Bearer"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -139,17 +171,32 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def is_loopback(host: str) -> bool:
+    """Whether *host* is this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def url_of(sock: socket.socket) -> str:
     """``http://host:port`` for a bound socket (IPv6 hosts in brackets)."""
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def make_server(loaded: LoadedModel, sock: socket.socket, *, log_level: str = "info") -> uvicorn.Server:
+def make_server(
+    loaded: LoadedModel, sock: socket.socket, *, log_level: str = "info", token: str | None = None
+) -> uvicorn.Server:
     """A uvicorn server for ``loaded`` on the bound ``sock``: ``run(sockets=[sock])`` serves until
     ``should_exit`` is set (uvicorn sets it on Ctrl-C)."""
     host, port = sock.getsockname()[:2]
-    return uvicorn.Server(uvicorn.Config(make_app(loaded), host=host, port=port, log_level=log_level))
+    app = make_app(loaded, token=token)
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level))
 
 
 def serve(
@@ -159,12 +206,19 @@ def serve(
     *,
     ready: Callable[[str], Any] | None = None,
     log_level: str = "info",
+    token: str | None = None,
 ) -> None:
     """Serve ``loaded`` on ``host:port`` with uvicorn until interrupted; ``ready`` is given the
-    server's URL once the port is bound, before the first request can arrive."""
+    server's URL once the port is bound, before the first request can arrive. Any *host* but
+    loopback needs a *token*."""
+    if token is None and not is_loopback(host):
+        raise SatchelError(
+            f"serving on {host} lets whoever reaches this machine call the model: give a token "
+            f"(--token, or ${TOKEN_ENV}) that every request must bear, or serve on 127.0.0.1"
+        )
     sock = bind(host, port)
     try:
-        server = make_server(loaded, sock, log_level=log_level)
+        server = make_server(loaded, sock, log_level=log_level, token=token)
         if ready is not None:
             ready(url_of(sock))
         server.run(sockets=[sock])

@@ -12,12 +12,12 @@ import os
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from satchel import tempdirs
 from satchel.answers import Offer, PackagerInfo
 from satchel.artifacts import Artifact, ArtifactType, Packed, Producer
-from satchel.callcontext import clearing_paths, staging_directory
+from satchel.callcontext import clearing_paths, staging_digest, staging_directory
 from satchel.errors import (
     InvalidPluginError,
     PackingError,
@@ -317,6 +317,21 @@ class Packager:
         path = tempfile.mkdtemp(prefix="pack-", dir=staging_directory().get() or tempdirs.process_dir())
         self.add_future_clearing_path(path)
         return path
+
+    def create_file(self, path: str | os.PathLike[str]) -> BinaryIO:
+        """Open a new file (in `make_temp_dir`) for writing, hashed as it is written.
+
+        Write through it and close it (``with self.create_file(path) as out: ...``): large writes
+        are hashed on another thread while they go to disk, and storing the file then reads it no
+        second time, unless it changed after it was closed. It is a plain binary stream with
+        ``write`` and ``tell``, not a real file descriptor: libraries that insist on one
+        (``ndarray.tofile``) bypass the hash and are better given the path.
+        """
+        # The store's modules (and blake3) load on the first file written, not at discovery.
+        from satchel.store.hashedio import HashingWriter
+        from satchel.store.hashing import DEFAULT_ALGORITHM
+
+        return HashingWriter(path, staging_digest().get() or DEFAULT_ALGORITHM)  # type: ignore[return-value]
 
     # -- The always-available artifact type ----------------------------------------------------
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from satchel.errors import StoreError
 
 if TYPE_CHECKING:
     from satchel.artifacts import FileEntry, FileSource
@@ -73,6 +75,13 @@ class Backend(Protocol):
     def read_blob(self, digest: str) -> bytes:
         """A blob's bytes (not yet verified); FileNotFoundError when it is missing."""
 
+    def read_blob_hashed(
+        self, digest: str, size: int, progress: Callable[[int], object] | None = None
+    ) -> tuple[memoryview, str, int]:
+        """A blob read once into a new buffer of the recorded *size*, hashed by the algorithm
+        *digest* names as it is read: (bytes, ``<algorithm>:<hex>`` of what is there, its true
+        size). Not yet verified: the caller compares. FileNotFoundError when it is missing."""
+
     def make_item_dir(self) -> str:
         """A new local folder for a data item's files (near the blobs, so links work)."""
 
@@ -90,12 +99,24 @@ def split_url(url: str | os.PathLike[str]) -> tuple[str, str]:
     return protocol, text.rstrip("/")
 
 
-def open_backend(url: str | os.PathLike[str], *, durable: bool = False) -> Backend:
+def open_backend(
+    url: str | os.PathLike[str], *, durable: bool = False, storage_options: dict[str, Any] | None = None
+) -> Backend:
     protocol, location = split_url(url)
     if protocol == "file":
         from satchel.store.local import LocalBackend
 
         return LocalBackend(location, durable=durable)
+    if protocol in ("s3", "s3a"):
+        try:
+            import s3fs  # noqa: F401 - only to say what to install
+        except ImportError:
+            raise StoreError(
+                f"the store {location} is on S3, which needs s3fs: pip install 'satchel[s3]'"
+            ) from None
+        from satchel.store.s3 import S3Backend
+
+        return S3Backend(location, storage_options)
     from satchel.store.remote import FsspecBackend
 
-    return FsspecBackend(location)
+    return FsspecBackend(location, storage_options)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from satchel.artifacts import FileEntry, FileSource
 from satchel.errors import StoreError
 from satchel.store import nofollow
+from satchel.store.hashedio import read_hashed, take_written
 from satchel.store.hashing import copy_hashing, hash_bytes, hash_file
 from satchel.store.paths import TMP, blob_path
 
@@ -225,12 +226,19 @@ class LocalBackend:
         if not stat.S_ISREG(info.st_mode):
             raise StoreError(f"cannot store {source!r}: it is not a regular file")
         if link and info.st_dev == self._store_device():
+            # Taken before linking (a link changes the file's change time): a file a packager
+            # wrote through a HashingWriter, unchanged since, is not read a second time.
+            known = take_written(source, algorithm)
             try:
                 os.link(source, staged)
             except OSError:
                 pass  # links refused (permissions, filesystem): copy instead
             else:
-                digits, size = hash_file(staged, algorithm)
+                linked = os.stat(staged)
+                if known is not None and (linked.st_ino, linked.st_size) == (info.st_ino, known[1]):
+                    digits, size = known
+                else:
+                    digits, size = hash_file(staged, algorithm)
                 if self.durable:
                     _fsync_path(staged)
                 return digits, size
@@ -278,6 +286,14 @@ class LocalBackend:
     def read_blob(self, digest: str) -> bytes:
         with open(self.path(blob_path(digest)), "rb") as handle:
             return handle.read()
+
+    def read_blob_hashed(
+        self, digest: str, size: int, progress: Callable[[int], object] | None = None
+    ) -> tuple[memoryview, str, int]:
+        algorithm = digest.partition(":")[0]
+        with open(self.path(blob_path(digest)), "rb", buffering=0) as handle:
+            data, digits, total = read_hashed(handle, size, algorithm, progress)
+        return data, f"{algorithm}:{digits}", total
 
     def make_item_dir(self) -> str:
         self._make_folder(TMP)

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from satchel import tempdirs
 from satchel.artifacts import FileEntry, FileSource
 from satchel.errors import StoreError
+from satchel.store.hashedio import read_hashed
 from satchel.store.hashing import hash_bytes, stream_hashing
 from satchel.store.paths import TMP, blob_path
 
@@ -29,11 +30,14 @@ class FsspecBackend:
 
     is_local = False
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
         from fsspec.core import url_to_fs
 
         self.url = url
-        self.fs, root = url_to_fs(url)
+        try:
+            self.fs, root = url_to_fs(url, **(storage_options or {}))
+        except ImportError as exc:  # fsspec names the package the protocol needs
+            raise StoreError(f"cannot open the store {url}: {exc}") from exc
         self.root = root.rstrip("/")
         # fsspec 2024.12 gave pipe_file a mode="create": each filesystem's own exclusive create.
         self._can_create = "mode" in inspect.signature(self.fs.pipe_file).parameters
@@ -184,6 +188,14 @@ class FsspecBackend:
     def read_blob(self, digest: str) -> bytes:
         data: bytes = self.fs.cat_file(self.path(blob_path(digest)))
         return data
+
+    def read_blob_hashed(
+        self, digest: str, size: int, progress: Callable[[int], object] | None = None
+    ) -> tuple[memoryview, str, int]:
+        algorithm = digest.partition(":")[0]
+        with self.fs.open(self.path(blob_path(digest)), "rb") as handle:
+            data, digits, total = read_hashed(handle, size, algorithm, progress)
+        return data, f"{algorithm}:{digits}", total
 
     def make_item_dir(self) -> str:
         return tempdirs.make_dir("item-")

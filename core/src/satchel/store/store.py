@@ -63,7 +63,7 @@ from satchel.store.checks import (
     check_text,
     tag_list,
 )
-from satchel.store.hashing import DEFAULT_ALGORITHM, DIGEST_ENV, check_algorithm, hash_bytes, manifest_hash
+from satchel.store.hashing import DEFAULT_ALGORITHM, DIGEST_ENV, check_algorithm, manifest_hash
 from satchel.store.maintenance import (
     GcReport,
     SignatureReport,
@@ -118,6 +118,10 @@ class Store:
     *index_path* overrides where the SQLite index lives. Nothing is written until something is
     stored: opening a store that does not exist yet creates nothing.
 
+    *storage_options* go to the fsspec filesystem of a URL (``s3://bucket/prefix`` takes s3fs's:
+    ``endpoint_url``, ``key``, ``secret``, …; without them s3fs reads the usual AWS environment
+    variables and files).
+
     *digest* is the algorithm new blobs are hashed and named by: ``"blake3"`` (the default) or
     ``"sha256"``; None takes ``$SATCHEL_DIGEST``, else blake3. Each file entry names its own
     algorithm and is verified by it, so a store holds (and reads) blobs of both.
@@ -138,13 +142,14 @@ class Store:
         index_path: str | os.PathLike[str] | None = None,
         signing: Signer | bool | None = None,
         digest: str | None = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> None:
         if digest is None:
             chosen = os.environ.get(DIGEST_ENV) or DEFAULT_ALGORITHM
             self.digest: str = check_algorithm(chosen, f" in ${DIGEST_ENV}")
         else:
             self.digest = check_algorithm(digest)
-        self._backend: Backend = open_backend(url, durable=durable)
+        self._backend: Backend = open_backend(url, durable=durable, storage_options=storage_options)
         self.url: str = self._backend.url
         self._index_path = None if index_path is None else os.fspath(index_path)
         self._index_handle: Index | None = None
@@ -339,17 +344,25 @@ class Store:
             materialize=materialize,
             record=record,
             artifact_type=record.artifact_type,
+            reader=lambda name: self.read_buffer(record, name),
         )
 
     def read_bytes(self, record: ArtifactRecord, name: str | None = None) -> bytes:
         """The verified bytes of one file of *record* (its only file when *name* is None)."""
+        return bytes(self.read_buffer(record, name))
+
+    def read_buffer(
+        self, record: ArtifactRecord, name: str | None = None, *, progress: Callable[[int], object] | None = None
+    ) -> memoryview:
+        """One file of *record* (its only file when *name* is None) read once into a new writable
+        buffer, hashed as it was read and checked before it is returned (IntegrityError if it is
+        not what the record says). The buffer is the caller's: it is never the stored file."""
         entry = pick_file(check_readable(record), name)
         try:
-            data = self._backend.read_blob(entry.digest)
+            data, actual, size = self._backend.read_blob_hashed(entry.digest, entry.size, progress)
         except FileNotFoundError:
             raise IntegrityError(missing_blob_message(record, entry)) from None
-        actual = f"{entry.algorithm}:{hash_bytes(data, entry.algorithm)}"
-        if actual != entry.digest or len(data) != entry.size:
+        if actual != entry.digest or size != entry.size:
             raise IntegrityError(corrupt_message(record, entry, actual))
         return data
 
@@ -756,11 +769,16 @@ class Store:
 
         def move_refs() -> list[tuple[str, str]]:
             done = []
+            advance = getattr(self._backend, "advance_ref", None) if new else None
             for tag in tags:
+                value = ref_value(self.signer, record.project, record.key, record.iteration, tag, record.uid)
+                if advance is not None:  # compare-and-swap: an older version never takes a tag back
+                    held = advance(f"{folder}/{tag}", value, replaces=lambda held: _older(ref_uid(held), record.uid))
+                    done.append((tag, ref_uid(held) or record.uid))
+                    continue
                 current = self._read_ref(f"{folder}/{tag}") if forward_only else None
                 if current is None or current < record.uid:
-                    self._backend.write_ref(f"{folder}/{tag}", ref_value(
-                        self.signer, record.project, record.key, record.iteration, tag, record.uid))
+                    self._backend.write_ref(f"{folder}/{tag}", value)
                     current = record.uid
                 done.append((tag, current))
             return done
@@ -806,3 +824,8 @@ class Store:
         if actual != (entry.digest, entry.size):
             os.unlink(target)
             raise IntegrityError(corrupt_message(record, entry, actual[0]))
+
+
+def _older(held: str | None, uid: str) -> bool:
+    """Whether a tag holding *held* should move to the newer *uid* (an empty tag always does)."""
+    return held is None or held < uid

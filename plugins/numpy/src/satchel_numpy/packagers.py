@@ -160,7 +160,7 @@ class NumpyArrayPackager(Packager):
                 "drop mmap=True"
             )
         path = os.path.join(self.make_temp_dir(), f"{key}.{format}")
-        _files.save_array(obj, path, format, key, compressed)
+        _files.save_array(obj, path, format, key, compressed, self.create_file)
         instructions: dict[str, Any] = {"format": format}
         if mmap:
             instructions["mmap_mode"] = "r"
@@ -194,6 +194,18 @@ class NumpyArrayPackager(Packager):
             raise UnpackingError(f"{what}: instruction 'format' is {_short(format)}; expected one of {', '.join(_files.FORMATS)}")
         if not isinstance(pickled, bool):
             raise UnpackingError(f"{what}: instruction 'pickled' is {_short(pickled)}; expected true or false")
+        if len(data_item.file_names) != 1:
+            raise UnpackingError(
+                f"artifact {data_item.key!r} has files {data_item.file_names}; satchel-numpy reads one "
+                ".npy or .npz file"
+            )
+        if mmap_mode is None and _is_memmap_hint(type_hint):
+            mmap_mode = "r"
+        if format == "npy" and mmap_mode is None and not pickled:
+            # Read once, verified as it is read, and wrapped where it lies: no second pass.
+            array = _files.array_from_buffer(data_item.buffer(), data_item.key)
+            if array is not None:
+                return array
         path = data_item.local()
         if os.path.isdir(path):
             raise UnpackingError(
@@ -206,8 +218,6 @@ class NumpyArrayPackager(Packager):
                 f"artifact {data_item.key!r} ({os.path.basename(path)}) is neither an .npy nor an .npz "
                 "file; satchel-numpy reads arrays saved with np.save or np.savez"
             )
-        if mmap_mode is None and _is_memmap_hint(type_hint):
-            mmap_mode = "r"
         if mmap_mode is not None and mmap_mode not in _MMAP_MODES:
             raise UnpackingError(
                 f"{what}: instruction 'mmap_mode' is {_short(mmap_mode)}, not a read-only mode (a mapping "

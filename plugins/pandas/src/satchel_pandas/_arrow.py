@@ -88,16 +88,17 @@ def write(layout: Layout, path: str, fmt: str, compression: str | None) -> None:
                 writer.write_table(table.replace_schema_metadata(schema.metadata), max_chunksize=64 * 1024)
 
 
-def read(path: str, fmt: str, instructions: dict[str, Any] | None) -> pd.DataFrame:
-    """Read a Parquet or Feather file back into the exact frame the layout describes."""
+def read(source: str | pa.NativeFile, fmt: str, instructions: dict[str, Any] | None) -> pd.DataFrame:
+    """Read a Parquet or Feather file (a path, or a buffer) back into the exact frame the layout
+    describes."""
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
+        table = pq.read_table(source)
     else:
         import pyarrow.feather as feather
 
-        table = feather.read_table(path, memory_map=False)
+        table = feather.read_table(source, memory_map=False)
     if instructions is None:
         return table.to_pandas()
     # Object columns are rebuilt from Arrow directly: pandas 3 would turn strings into `str`, and

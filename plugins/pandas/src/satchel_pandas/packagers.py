@@ -167,11 +167,11 @@ class _PandasPackager(Packager, abc.ABC):
         fmt = fmt or _format_of(data_item)
         if layout is not None:
             with _interpreting(what):
-                frame = _io.read(data_item.local(), fmt, layout)
+                frame = _io.read(data_item, fmt, layout)
                 return self._restore(frame, series, type_hint)
         # A file this plugin did not write (another plugin's artifact, a local file): pandas' defaults.
         try:
-            frame = _io.read(data_item.local(), fmt, None)
+            frame = _io.read(data_item, fmt, None)
         except Exception as error:  # pandas and Arrow refuse a foreign file in many ways; say it once
             raise UnpackingError(
                 f"artifact {data_item.key!r} ({', '.join(data_item.file_names)}) is not a {fmt} table "
