@@ -240,7 +240,7 @@ def test_serving_beyond_loopback_without_a_token_is_refused_before_anything_list
 
     with pytest.raises(SatchelError, match=r"serving on 0\.0\.0\.0 lets whoever reaches this machine call the model: give a "
                        r"token \(--token, or \$SATCHEL_SERVE_TOKEN\) that every request must bear, or serve on 127\.0\.0\.1"):
-        serve(loaded, "0.0.0.0", 0)  # noqa: S104 - refused before it binds
+        serve(loaded, "0.0.0.0", 0)  # refused before it binds
 
 
 def test_an_empty_token_is_refused(loaded: LoadedModel) -> None:
