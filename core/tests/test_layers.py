@@ -4,6 +4,8 @@ so data flows down and nothing calls back up (docs/architecture.md draws the sam
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,10 @@ def test_a_module_imports_nothing_from_a_higher_layer(module: str, path: Path) -
         if target is not None and target != "satchel" and _layer(target) > own
     )
     assert [] == upward, f"{module} ({LAYERS[own][0]}) imports from above"
+
+
+@pytest.mark.parametrize("module", ["satchel.dataitem", "satchel.store", "satchel.testing", "satchel.host"])
+def test_a_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    """No import cycle hides behind the order the rest of satchel happens to import modules in."""
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+    assert (0, "") == (done.returncode, done.stderr)

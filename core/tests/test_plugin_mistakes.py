@@ -112,7 +112,7 @@ def test_a_misspelt_hook_name_is_reported_with_its_distribution_and_the_right_na
     seen = _probe(site)
     assert (
         "satchel plugin 'typo' (satchel-typo 0.2.0) failed to load with satchel 0.1.0: InvalidPluginError: "
-        "unknown hook 'satchel_can_pak' in plugin 'typo'; did you mean 'satchel_can_pack'?; satchel's hooks are "
+        "unknown hook 'satchel_can_pak' in plugin 'typo' (did you mean 'satchel_can_pack'?); satchel's hooks are "
         "satchel_can_pack, satchel_can_unpack, satchel_describe, satchel_pack, satchel_priority, satchel_unpack, "
         "satchel_unpack_result"
     ) == seen["failures"]["typo"]
@@ -125,7 +125,7 @@ def test_satchel_plugins_lists_a_plugin_with_a_misspelt_hook_as_failed_and_keeps
     code, out, err = _plugins_listing(site)
     rows = {line.split()[0]: line for line in out.splitlines()[1:-1]}
     assert 0 == code, err
-    assert "FAILED to load: InvalidPluginError: unknown hook 'satchel_can_pak' in plugin 'typo'; did you mean 'satchel_can_pack'?" in rows["typo"]
+    assert "FAILED to load: InvalidPluginError: unknown hook 'satchel_can_pak' in plugin 'typo' (did you mean 'satchel_can_pack'?)" in rows["typo"]
     assert {"builtins", "pickle", "typo"} <= set(rows)
 
 
@@ -138,8 +138,8 @@ def test_a_hook_argument_the_hook_does_not_pass_is_named_with_the_ones_it_does()
     with pytest.raises(InvalidPluginError) as raised:
         host.register(plugin, name="wrong")
     assert (
-        "hook 'satchel_can_pack' of plugin 'wrong' takes argument(s) 'obj_typ', which the hook does not pass; "
-        "did you mean 'obj_type'?; it passes obj_type, artifact_type (take only the ones you need)"
+        "hook 'satchel_can_pack' of plugin 'wrong' takes argument(s) 'obj_typ', which the hook does not pass "
+        "(did you mean 'obj_type'?); it passes obj_type, artifact_type (take only the ones you need)"
     ) == str(raised.value)
     assert "wrong" not in host.names
 
@@ -162,7 +162,7 @@ def test_an_entry_point_to_a_missing_attribute_says_which_name_was_meant(tmp_pat
     assert (
         f"satchel plugin 'tally' (satchel-tally 1.0.0) failed to load with satchel 0.1.0: entry point "
         f"`tally = satchel_tally:TallyPackgr` (declared in {declared} of satchel-tally 1.0.0) names 'TallyPackgr', "
-        "which 'satchel_tally' does not have; did you mean 'TallyPackager'?"
+        "which 'satchel_tally' does not have (did you mean 'TallyPackager'?)"
     ) == seen["failures"]["tally"]
 
 
@@ -289,8 +289,8 @@ def test_a_misspelt_pack_method_is_an_error_at_class_definition() -> None:
                 return None
 
     assert (
-        "Typo.pack_fiel is for artifact type 'fiel', which neither satchel nor the class declares; did you mean "
-        "'file'?; satchel's artifact types are result, object, file, path, dir, plot, dataset, model, code, prompt. "
+        "Typo.pack_fiel is for artifact type 'fiel', which neither satchel nor the class declares (did you mean "
+        "'file'?); satchel's artifact types are result, object, file, path, dir, plot, dataset, model, code, prompt. "
         "A class that adds a type declares it: ARTIFACT_TYPES = ('fiel',)"
     ) == _unqualified(str(raised.value))
 
@@ -402,7 +402,7 @@ def test_a_packable_type_name_its_module_lacks_is_reported_once_when_the_module_
         host.explain_type(float)
     expected = (
         "Frames.PACKABLE_OBJECT_TYPE names 'fakepolars.DataFrme', which does not exist: 'fakepolars' has no "
-        "attribute 'DataFrme'; did you mean 'DataFrame'?; the packager packs nothing of that name until it is corrected"
+        "attribute 'DataFrme' (did you mean 'DataFrame'?); the packager packs nothing of that name until it is corrected"
     )
     assert [(expected, __file__, line)] == [(_unqualified(str(w.message)), w.filename, w.lineno) for w in caught]
     with warnings.catch_warnings():

@@ -115,7 +115,7 @@ def test_option_choices_for_an_option_no_pack_method_takes_is_an_error() -> None
             OPTION_CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"fromat": ("txt",)}
 
     assert (
-        "Typo.OPTION_CHOICES names option 'fromat', which no pack method takes; did you mean 'format'?; the pack "
+        "Typo.OPTION_CHOICES names option 'fromat', which no pack method takes (did you mean 'format'?); the pack "
         "methods take format, upper"
     ) == str(raised.value).rpartition(".<locals>.")[2]
 

@@ -167,10 +167,10 @@ class PluginHost:
         """``select`` keeps only the entry points it accepts (the test kit checks one distribution
         alone, whatever else is installed); core's own packagers are never filtered by it."""
         self.pm = pluggy.PluginManager("satchel")
-        self._select_entry_point = select
         self.pm.add_hookspecs(hookspecs)
         self._load_entry_points = load_entry_points
         self._load_defaults = load_defaults
+        self._select_entry_point = select
         self._loaded = False
         self._lock = threading.RLock()
         self._plugins: dict[str, _Plugin] = {}

@@ -41,13 +41,13 @@ _RESOLVED: dict[type, tuple[type, ...]] = {}
 # (Packager class, dotted name) -> why the name resolves to nothing although its module is imported.
 _UNRESOLVED: dict[tuple[type, str], str] = {}
 _ARTIFACT_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+_JSON_SCALARS = (str, int, float, bool, type(None))
 #: The artifact types satchel itself knows; a class that packs or unpacks another declares it.
 CORE_ARTIFACT_TYPES = tuple(member.value for member in ArtifactType)
 
 
 class PackableTypeWarning(UserWarning):
     """A packager's ``PACKABLE_OBJECT_TYPE`` names something its module, now imported, does not have."""
-_JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 def is_json_value(value: Any) -> bool:
@@ -86,7 +86,7 @@ def _inspect_method(owner: str, name: str, function: Callable[..., Any], fixed: 
         if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
             continue
         if parameter.default is inspect.Parameter.empty:
-            raise TypeError(
+            raise InvalidPluginError(
                 f"{owner}.{name}: parameter {parameter.name!r} needs a default value, because a log "
                 f"hint or an artifact written without it must still work "
                 f"(write e.g. `{parameter.name}: str = ...`)"
