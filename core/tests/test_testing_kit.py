@@ -279,7 +279,7 @@ def test_entry_point_contract_checks_the_distribution_alone(tmp_path: Path, monk
     monkeypatch.setenv("PYTHONPATH", str(site))
 
     class TestTally(EntryPointContract):
-        distribution = "satchel-tally"
+        distribution = "Satchel_Tally"  # as pip compares names: the same distribution
         entry_points: ClassVar[dict[str, str]] = {"tally": "satchel_tally:TallyPackager"}
         heavy_modules = ("tallylib",)
 

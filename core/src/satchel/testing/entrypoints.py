@@ -4,6 +4,7 @@ and loads its plugins, cheaply — checked on its own, whatever else is installe
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
@@ -15,7 +16,15 @@ __all__ = ["EntryPointContract"]
 
 # The host a check builds, in this process or a child: only the distribution under test's entry
 # points (and core's built-ins), so a broken or heavy plugin installed beside it changes nothing.
-_HOST = "p.PluginHost(select=lambda ep: ep.distribution == {distribution!r})"
+_HOST = (
+    "p.PluginHost(select=lambda ep: __import__('re').sub(r'[-_.]+', '-', ep.distribution or '').lower() "
+    "== {distribution!r})"
+)
+
+
+def _normalized(name: str | None) -> str:
+    """A distribution name as pip compares them (``Satchel_Polars`` is ``satchel-polars``)."""
+    return re.sub(r"[-_.]+", "-", name or "").lower()
 
 
 class EntryPointContract:
@@ -40,12 +49,13 @@ class EntryPointContract:
 
     def discovering_host(self) -> PluginHost:
         """A host that discovers this distribution's entry points alone (and core's built-ins)."""
-        return PluginHost(select=lambda ep: ep.distribution == self.distribution)
+        wanted = _normalized(self.distribution)
+        return PluginHost(select=lambda ep: _normalized(ep.distribution) == wanted)
 
     def test_entry_points_are_declared_by_the_installed_distribution(self) -> None:
         found = {
             ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)
-            if ep.dist is not None and ep.dist.metadata["Name"] == self.distribution
+            if ep.dist is not None and _normalized(ep.dist.metadata["Name"]) == _normalized(self.distribution)
         }
         declared = {name: ep.value for name, ep in found.items()}
         assert dict(self.entry_points) == declared, (
@@ -57,11 +67,11 @@ class EntryPointContract:
         infos = {info.name: info for info in self.discovering_host().infos()}
         for name in self.entry_points:
             assert name in infos, f"discovery found no plugin {name!r} of {self.distribution}; it found {sorted(infos)}"
-            assert (self.distribution, None) == (infos[name].distribution, infos[name].error)
+            assert (_normalized(self.distribution), None) == (_normalized(infos[name].distribution), infos[name].error)
             assert "entry point" == infos[name].source
 
     def test_discovery_and_listing_import_no_heavy_library(self) -> None:
-        host = _HOST.format(distribution=self.distribution)
+        host = _HOST.format(distribution=_normalized(self.distribution))
         code = (
             f"import sys, satchel.host as p; h = {host}; h.ensure_loaded(); h.infos(); "
             f"print(sorted(set(h.names) & set({sorted(self.entry_points)!r}))); "
@@ -72,7 +82,7 @@ class EntryPointContract:
 
     def test_a_missing_library_is_reported_instead_of_crashing(self) -> None:
         """With the heavy libraries absent, the plugins still load and say what to install."""
-        host = _HOST.format(distribution=self.distribution)
+        host = _HOST.format(distribution=_normalized(self.distribution))
         code = (
             "import json, sys\n"
             f"for name in {list(self.heavy_modules)!r}:\n"
