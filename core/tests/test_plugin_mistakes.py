@@ -419,3 +419,19 @@ def test_a_packable_type_in_a_submodule_not_yet_imported_is_not_reported() -> No
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         isolated_host(("lazy", Lazy), builtins=False).explain_type(int)
+
+
+def test_a_project_s_custom_packager_with_a_bad_hook_warns_or_if_mandatory_stops_the_run(tmp_path: Path) -> None:
+    import satchel
+
+    project = satchel.get_or_create_project("mistakes", store=str(tmp_path / "store"))
+    project.add_custom_packager("custom_packagers.MisspeltHookPackager")
+    with pytest.warns(PluginLoadWarning, match=r"'custom_packagers\.MisspeltHookPackager' .*unknown hook 'satchel_can_pak'"):
+        assert "custom_packagers.MisspeltHookPackager" not in project.host.names
+    assert 1 == project.run(lambda: 1, returns=["one"]).results["one"]  # runs go on without it
+    project.remove_custom_packager("custom_packagers.MisspeltHookPackager")
+    project.add_custom_packager("custom_packagers.MisspeltHookPackager", is_mandatory=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginLoadWarning)
+        with pytest.raises(PluginLoadError, match=r"unknown hook 'satchel_can_pak'.*it is marked mandatory, so nothing ran"):
+            project.host  # noqa: B018 - building the project's host is what fails

@@ -141,7 +141,7 @@ class Project:
         self._config: ProjectConfig | None = None
         # The host with this project's custom packagers, and what it was built from.
         self._host: PluginHost | None = None
-        self._host_basis: tuple[int, tuple[tuple[str, int], ...]] | None = None
+        self._host_basis: tuple[int, tuple[tuple[str, int, bool], ...]] | None = None
 
     def __repr__(self) -> str:
         return f"<Project {self.name} in {self.store.url}>"
@@ -220,7 +220,7 @@ class Project:
         specs = self._confirmed_packagers(load_settings())
         if not specs:
             return base
-        basis = (base.generation, tuple((s.packager, s.priority) for s in specs))
+        basis = (base.generation, tuple((s.packager, s.priority, s.is_mandatory) for s in specs))
         if self._host is None or self._host_basis != basis:
             host = base.derive(self._custom_packagers(specs))
             for spec in specs:
