@@ -411,14 +411,28 @@ def test_a_packable_type_name_its_module_lacks_is_reported_once_when_the_module_
     assert expected == _unqualified({info.name: info.error for info in host.infos()}["frames"] or "")
 
 
-def test_a_packable_type_in_a_submodule_not_yet_imported_is_not_reported() -> None:
-    class Lazy(Packager):
-        PACKABLE_OBJECT_TYPE = "email.headerregistry.Address"  # `email` is imported, this submodule may not be
+def test_a_packable_type_in_a_submodule_not_yet_imported_is_not_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
 
-    sys.modules.pop("email.headerregistry", None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        isolated_host(("lazy", Lazy), builtins=False).explain_type(int)
+    (tmp_path / "lazypkg").mkdir()
+    (tmp_path / "lazypkg" / "__init__.py").write_text("")
+    (tmp_path / "lazypkg" / "shapes.py").write_text("class Square:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    class Lazy(Packager):
+        PACKABLE_OBJECT_TYPE = "lazypkg.shapes.Square"
+
+    host = isolated_host(("lazy", Lazy), builtins=False)
+    importlib.import_module("lazypkg")  # the package, not yet the submodule that holds the type
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            host.explain_type(int)
+        shapes = importlib.import_module("lazypkg.shapes")
+        assert "lazy" == host.select_packer(shapes.Square)
+    finally:
+        for name in ("lazypkg.shapes", "lazypkg"):
+            sys.modules.pop(name, None)
 
 
 def test_a_project_s_custom_packager_with_a_bad_hook_warns_or_if_mandatory_stops_the_run(tmp_path: Path) -> None:

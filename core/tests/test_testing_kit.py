@@ -284,12 +284,16 @@ def test_entry_point_contract_checks_the_distribution_alone(tmp_path: Path, monk
         heavy_modules = ("tallylib",)
 
     contract = TestTally()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", PluginLoadWarning)  # the neighbours' failures are not loaded, not said
-        contract.test_entry_points_are_declared_by_the_installed_distribution()
-        contract.test_real_discovery_loads_them_from_the_distribution()
-        contract.test_discovery_and_listing_import_no_heavy_library()
-        contract.test_a_missing_library_is_reported_instead_of_crashing()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PluginLoadWarning)  # the neighbours' failures are not loaded, not said
+            contract.test_entry_points_are_declared_by_the_installed_distribution()
+            contract.test_real_discovery_loads_them_from_the_distribution()
+            contract.test_discovery_and_listing_import_no_heavy_library()
+            contract.test_a_missing_library_is_reported_instead_of_crashing()
+        assert "satchel_greedy" not in sys.modules and "satchel_broken" not in sys.modules
+    finally:
+        sys.modules.pop("satchel_tally", None)  # imported from this test's site, which goes away
 
 
 def test_entry_point_contract_shows_the_child_s_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
