@@ -18,11 +18,13 @@ __all__ = [
     "MIB",
     "PROJECT",
     "add_peak_child_arguments",
+    "digest_stores",
     "duel",
     "max_rss",
     "pack_and_log",
     "peak_benchmark_parser",
     "peak_rss",
+    "per_digest",
     "plugin_host",
     "print_peaks",
     "print_timings",
@@ -68,6 +70,20 @@ def duel(
                 run()
             best[which] = min(best[which], (time.perf_counter() - start) / ops)
     return best[0], best[1]
+
+
+def digest_stores(workdir: str) -> dict[str, Any]:
+    """One fresh store per digest under *workdir*: {"blake3": Store, "sha256": Store}."""
+    from satchel.store import Store
+
+    return {name: Store(os.path.join(workdir, f"store-{name}"), digest=name) for name in ("blake3", "sha256")}
+
+
+def per_digest(
+    repeat: int, stores: dict[str, Any], baseline: Callable[[], Any], mine: Callable[[Any], Any], label: str
+) -> list[tuple[str, float, float]]:
+    """A `duel` of *baseline* against ``mine(store)`` for each store: rows named ``<label>, <digest>``."""
+    return [(f"{label}, {name}", *duel(repeat, baseline, lambda store=store: mine(store))) for name, store in stores.items()]
 
 
 def plugin_host(plugin: str) -> Any:

@@ -240,3 +240,26 @@ def test_values_round_trip_keeps_exact_types(host: satchel.PluginHost) -> None:
         packed = satchel.pack(original, "v")
         restored = host.unpack_result(packed.value, producer=packed.producer, instructions=packed.instructions)
         assert (type(original), original) == (type(restored), restored)
+
+
+def test_a_datetime_in_a_zone_comes_back_in_that_zone_even_in_an_hour_that_occurs_twice() -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from satchel import pack
+    from satchel.host import get_host
+
+    # 1942-01-01 01:40 happened twice in Accra (the clocks went back); across zones it compares unequal.
+    moment = dt.datetime(1942, 1, 1, 1, 40, fold=1, tzinfo=ZoneInfo("Africa/Accra"))
+    packed = pack(moment, "when")
+    assert {"type": "datetime", "zone": "Africa/Accra"} == packed.instructions
+    restored = get_host().unpack_result(packed.value, producer=packed.producer, instructions=packed.instructions, obj_type=dt.datetime)
+    assert (moment, "Africa/Accra", moment.utcoffset()) == (restored, restored.tzinfo.key, restored.utcoffset())
+
+
+@pytest.mark.parametrize("zone", ["../../etc/passwd", "/etc/localtime", 5, "Nowhere/Atlantis"])
+def test_a_zone_instruction_that_names_no_known_zone_is_refused(zone: object) -> None:
+    from satchel.errors import UnpackingError
+
+    with pytest.raises(UnpackingError, match=r"instruction 'zone' is|is not known on this machine"):
+        ValuesPackager().unpack_result("2024-01-01T00:00:00+00:00", type="datetime", zone=zone)

@@ -578,6 +578,6 @@ def test_every_command_documents_its_json_keys() -> None:
     (commands,) = [a for a in parser._actions if a.dest == "command"]  # argparse has no public listing
     assert {
         "run", "runs", "artifacts", "plugins", "explain", "verify", "gc", "reindex", "code", "functions", "workflows",
-        "workflow", "project", "models", "cache",
+        "workflow", "project", "models", "cache", "new-plugin",
     } == set(commands.choices)
     assert set(commands.choices) == {key.split()[0] for key in JSON_KEYS}

@@ -270,12 +270,3 @@ def test_every_hook_is_exercised_by_a_test(hook: str) -> None:
     assert any(f"def {hook}(" in source or f"hook.{hook}(" in source for source in sources), (
         f"no test implements or calls {hook}"
     )
-
-
-def test_the_docs_code_blocks_run(host: PluginHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    text = (ROOT / "docs" / "hooks.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
-    assert blocks, "docs/hooks.md has no python example"
-    for block in blocks:
-        exec(compile(block, "docs/hooks.md", "exec"), {"__name__": "docs_example"})

@@ -33,7 +33,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "satchel.projectconfig", "satchel.functions", "satchel.projectfiles", "satchel.project", "satchel.testing",
         "satchel.models.serve",
     )),
-    ("interface", ("satchel.cli", "satchel.__main__", "satchel.isolated", "satchel.code", "satchel.models", "satchel")),
+    ("interface", (
+        "satchel.cli", "satchel.__main__", "satchel.isolated", "satchel.code", "satchel.models", "satchel.scaffold", "satchel",
+    )),
 ]
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "RequirementsError",
     "RunError",
     "SatchelError",
+    "ScaffoldError",
     "SignatureError",
     "StoreError",
     "UnknownPackingKwargError",
@@ -116,6 +117,10 @@ class EnvironmentBuildError(CodeError):
 
 class RunError(SatchelError):
     """A run could not start, or its handler raised (the run record keeps the traceback)."""
+
+
+class ScaffoldError(SatchelError, ValueError):
+    """``satchel new-plugin`` was given a name, type or folder it cannot write a plugin with."""
 
 
 class PickleRequested(Exception):

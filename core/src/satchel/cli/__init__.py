@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "workflow": ("satchel.cli.code", "cmd_workflows"),
     "project": ("satchel.cli.code", "cmd_project"),
     "models": ("satchel.cli.models", "cmd_models"),
+    "new-plugin": ("satchel.cli.scaffold", "cmd_new_plugin"),
 }
 
 _RUN_KEYS = (
@@ -118,6 +119,7 @@ JSON_KEYS: dict[str, str] = {
     "models verify": "an object: ok, target (the URI or folder), files (how many), root_digest, error (or null)",
     "models predict": "an object: uri, root_digest, outputs",
     "models export": "an object: uri, path (the folder written)",
+    "new-plugin": "an object: path (the folder written), distribution, entry_point, module, packager, type",
 }
 
 _DESCRIPTION = "Run functions whose results become stored, versioned, verifiable artifacts."
@@ -137,6 +139,7 @@ examples:
   satchel models show clf                               a model package: signature and card
   satchel models predict clf --input payload.json       outputs as JSON
   satchel models serve clf --port 8765                  GET /health, /signature; POST /predict
+  satchel new-plugin polars --type polars.DataFrame     a packager plugin distribution to start from
 
 the store: --store, else $SATCHEL_STORE, else `store = ...` in ./satchel.toml, else ./.satchel
 """
@@ -276,6 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--older-than", type=float, default=30, metavar="DAYS",
                        help="with prune: remove what has not been used for this many days (default 30)")
     cache.add_argument("--dry-run", action="store_true", help="with prune or clear: only say what would go")
+
+    new_plugin = command(
+        "new-plugin", "write a new packager plugin distribution, satchel-NAME: packager, tests, pyproject.toml, README",
+    )
+    new_plugin.add_argument("name", metavar="NAME", help="the plugin's name, e.g. polars: distribution satchel-NAME, package satchel_NAME")
+    new_plugin.add_argument(
+        "--type", dest="type_name", metavar="DOTTED.TYPE",
+        help="the type it packs, e.g. polars.DataFrame (default: a stand-in type of the plugin's own, to replace)",
+    )
+    new_plugin.add_argument("--dir", metavar="DIR", help="the folder to write, new or empty (default: ./satchel-NAME)")
     _code_commands(command, common)
     _model_commands(command, common)
     return parser
