@@ -73,15 +73,6 @@ class TestValues(PackagerContract):
         | st.decimals(allow_nan=False) | st.fractions() | st.uuids()
     )
 
-    def assert_same(self, original: Any, restored: Any, artifact_type: str) -> None:
-        assert type(original) is type(restored)
-        if isinstance(original, dt.datetime) and original.tzinfo is not None:
-            # The record keeps the offset, not the zone: the same wall time at the same offset is the
-            # same instant. (`==` between two zones is never true for a time a zone repeats or skips.)
-            assert (original.replace(tzinfo=None), original.utcoffset()) == (restored.replace(tzinfo=None), restored.utcoffset())
-            return
-        assert original == restored
-
 
 @attrs.define
 class Point:

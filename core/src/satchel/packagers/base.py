@@ -175,7 +175,7 @@ class Packager:
                 f"the class packs only {sorted(pack)}; define pack_{cls.DEFAULT_PACKING_ARTIFACT_TYPE}() "
                 "or choose one of those"
             )
-        if cls.DEFAULT_UNPACKING_ARTIFACT_TYPE not in unpack:
+        if unpack and cls.DEFAULT_UNPACKING_ARTIFACT_TYPE not in unpack:  # a pack-only class unpacks nothing
             raise InvalidPluginError(
                 f"{owner}.DEFAULT_UNPACKING_ARTIFACT_TYPE is {cls.DEFAULT_UNPACKING_ARTIFACT_TYPE!r}, "
                 f"but the class unpacks only {sorted(unpack)}; define "
