@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import os
 import pathlib
 import uuid
 from collections.abc import Iterator
@@ -96,9 +98,9 @@ def memory_store(digest: str) -> Iterator[Store]:
         store.close()
 
 
-#: Where the store suite runs: local disk, memory://, and S3 on moto's server where s3fs and moto
-#: are installed (the nox session ``s3``).
-BACKENDS = ["local", "memory", *(["s3"] if s3server.available() else [])]
+#: Where tests that open stores of their own run: local disk, memory://, and S3 on moto's server
+#: (the nox session ``s3``; left out where s3fs or moto is missing).
+BACKENDS = ["local", "memory", pytest.param("s3", marks=pytest.mark.s3)]
 
 
 @pytest.fixture(scope="session")
@@ -141,10 +143,110 @@ def store_url(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Iterato
         yield url
 
 
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, digest: str) -> Store:
-    """Each test that takes it runs on local disk, on memory:// and, in the S3 session, on S3
-    (*digest* is named here so that `pytest_generate_tests` sees it, as the store is picked by
-    name)."""
-    result: Store = request.getfixturevalue(f"{request.param}_store")
-    return result
+_STORES = [
+    "local", "memory", pytest.param("s3", marks=pytest.mark.s3),
+    *(pytest.param(f"{name}+postgres", marks=pytest.mark.postgres) for name in ("local", "memory")),
+    pytest.param("s3+postgres", marks=[pytest.mark.s3, pytest.mark.postgres]),
+]
+
+
+@pytest.fixture(params=_STORES)
+def store(request: pytest.FixtureRequest, digest: str) -> Iterator[Store]:
+    """Each test that takes it runs on local disk, on memory:// and on S3 (moto's server), and on
+    each of those with its index in a PostgreSQL catalog (*digest* is named here so that
+    `pytest_generate_tests` sees it, as the store is picked by name). The S3 and PostgreSQL ones
+    run in the `s3` and `scale` nox sessions."""
+    where, _plus, catalog = request.param.partition("+")
+    if not catalog:
+        result: Store = request.getfixturevalue(f"{where}_store")
+        yield result
+        return
+    url = request.getfixturevalue("catalog_url")
+    with contextlib.ExitStack() as stack:
+        if where == "local":
+            root = str(request.getfixturevalue("tmp_path") / "store")
+        elif where == "s3":
+            root = request.getfixturevalue("s3_url")
+        else:
+            root = stack.enter_context(memory_url())
+        with Store(root, digest=digest, catalog=url) as opened:
+            yield opened
+
+
+# -- PostgreSQL: one throwaway server per session, one schema per test -------------------------
+
+_EXTRA = "is not installed (the `scale` nox session installs it)"
+
+
+def _not_runnable(marker: str) -> str | None:
+    """Why the tests with *marker* cannot run here, if they cannot."""
+    if marker == "postgres":
+        if importlib.util.find_spec("sqlalchemy") is None or importlib.util.find_spec("psycopg") is None:
+            return f"satchel[postgres] {_EXTRA}"
+        from pgserver import MISSING, find_binaries
+
+        if find_binaries() is None and not os.environ.get("CI"):  # under CI they run, and fail, saying so
+            return MISSING
+    if marker == "cluster" and importlib.util.find_spec("distributed") is None:
+        return f"satchel[dask] {_EXTRA}"
+    if marker == "s3" and not s3server.available():
+        return "satchel[s3] and moto[server] are not installed (the `s3` nox session installs them)"
+    return None
+
+
+_left_out: dict[str, tuple[int, str]] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests needing a backend that is not here are left out, and the summary says so in one line."""
+    reasons = {marker: _not_runnable(marker) for marker in ("postgres", "cluster", "s3")}
+    kept, dropped = [], []
+    for item in items:
+        why = next((reasons[m.name] for m in item.iter_markers() if reasons.get(m.name)), None)
+        if why is None:
+            kept.append(item)
+        else:
+            dropped.append(item)
+            count, _ = _left_out.get(why, (0, why))
+            _left_out[why] = (count + 1, why)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for count, why in _left_out.values():
+        terminalreporter.write_line(f"{count} tests of S3, the PostgreSQL catalog or the Dask cluster not run: {why}")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A PostgreSQL server on a loopback port for the whole session (see pgserver.py).
+
+    The tests that need it are left out where satchel[postgres] or the server binaries are missing
+    (`pytest_collection_modifyitems`); under CI=true missing binaries are a failure, here.
+    """
+    pytest.importorskip("sqlalchemy", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
+    pytest.importorskip("psycopg", reason="satchel[postgres] is not installed (the `scale` nox session installs it)")
+    from pgserver import MISSING, find_binaries, postgres_server
+
+    binaries = find_binaries()
+    if binaries is None:
+        if os.environ.get("CI"):
+            pytest.fail(MISSING + " (CI=true: .ci/run installs them)", pytrace=False)
+        pytest.skip(MISSING)
+    with postgres_server(tmp_path_factory.mktemp("postgres"), binaries) as server:
+        yield server
+
+
+@pytest.fixture
+def catalog_url(postgres: object) -> Iterator[str]:
+    """A PostgreSQL catalog URL of this test's own (an empty schema, dropped afterwards)."""
+    from pgserver import PostgresServer
+
+    assert isinstance(postgres, PostgresServer)
+    name, url = postgres.new_schema()
+    try:
+        yield url
+    finally:
+        postgres.drop_schema(name)

@@ -30,7 +30,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("operations", ("satchel.scope", "satchel.unpacking", "satchel.packing", "satchel.inputs")),
     ("runs", ("satchel.runs",)),
     ("projects", (
-        "satchel.projectconfig", "satchel.functions", "satchel.projectfiles", "satchel.project", "satchel.testing",
+        "satchel.projectconfig", "satchel.functions", "satchel.cluster", "satchel.projectfiles", "satchel.project",
+        "satchel.testing",
         "satchel.models.serve",
     )),
     ("interface", (

@@ -179,12 +179,14 @@ import satchel.serde, satchel.store.index  # imported once here, so each writer 
 from satchel.artifacts import FileSource
 from satchel.store import Store
 
-root = sys.argv[1]
+root, catalog = sys.argv[1], sys.argv[2] or None
+if catalog:
+    import satchel.store.sqlcatalog, sqlalchemy.dialects.postgresql.psycopg
 for line in sys.stdin:
     round_ = int(line)
     pid = os.fork()
     if pid == 0:  # a writer that logs versions until it is killed
-        store = Store(root)
+        store = Store(root, catalog=catalog)
         i = 0
         while True:
             store.log_artifact(project="demo", key=f"k{i % 3}", kind="file",
@@ -198,10 +200,15 @@ for line in sys.stdin:
 KILLS = 40
 
 
-def indexed_uids(root: Path) -> set[str]:
-    """What the index file holds, read with plain sqlite3 before satchel opens (and repairs) it."""
+def indexed_uids(root: Path, catalog: str | None = None) -> set[str]:
+    """What the index holds, read with plain sqlite3 (or psycopg) before satchel opens (and repairs) it."""
     import sqlite3
 
+    if catalog is not None:
+        import psycopg
+
+        with psycopg.connect(catalog) as conn:
+            return {str(uid) for (uid,) in conn.execute("SELECT uid FROM satchel_artifacts")}
     if not (root / "index.sqlite").exists():
         return set()
     db = sqlite3.connect(root / "index.sqlite")
@@ -211,12 +218,20 @@ def indexed_uids(root: Path) -> set[str]:
         db.close()
 
 
-def test_writers_killed_at_random_points_never_leave_a_committed_version_unlisted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("index", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_writers_killed_at_random_points_never_leave_a_committed_version_unlisted(
+    tmp_path: Path, index: str, request: pytest.FixtureRequest
+) -> None:
     import random
 
     root = tmp_path / "store"
+    catalog: str | None = request.getfixturevalue("catalog_url") if index == "postgres" else None
+    if catalog is not None:
+        root.mkdir()
+        with Store(root, catalog=catalog) as first:
+            first.list_artifacts()  # the catalog's tables, made before the first writer forks
     spawner = subprocess.Popen(
-        [sys.executable, "-c", FORKING_WRITER, str(root)],
+        [sys.executable, "-c", FORKING_WRITER, str(root), catalog or ""],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert spawner.stdin is not None and spawner.stdout is not None
@@ -232,8 +247,8 @@ def test_writers_killed_at_random_points_never_leave_a_committed_version_unliste
             assert "reaped" == spawner.stdout.readline().strip()
 
             committed = {p.stem for p in (root / "artifacts").rglob("*.json")}
-            behind += bool(committed - indexed_uids(root))
-            store = Store(root)
+            behind += bool(committed - indexed_uids(root, catalog))
+            store = Store(root, catalog=catalog)
             listed = {r.uid for r in store.list_artifacts("demo")}
             assert (round_, committed) == (round_, listed)
             for key in ("k0", "k1", "k2"):
@@ -246,6 +261,6 @@ def test_writers_killed_at_random_points_never_leave_a_committed_version_unliste
         spawner.stdin.close()
         spawner.wait(timeout=30)
     print(f"{KILLS} kills; {behind} left committed versions the index had not listed yet")
-    store = Store(root)
+    store = Store(root, catalog=catalog)
     assert [] == store.verify()
     store.close()

@@ -8,12 +8,22 @@ import pytest
 import satchel.store.repair as repair
 from satchel.artifacts import ArtifactRecord, FileSource
 from satchel.store import Store, VerifyProblem, new_uid
-from satchel.store.index import IndexWriter
 
 
 def log_bytes(store: Store, data: bytes, key: str = "greeting") -> ArtifactRecord:
     return store.log_artifact(project="demo", key=key, kind="file",
                               files=[FileSource(name="hello.txt", data=data)])
+
+
+def writer_class(store: Store) -> type:
+    """The class of the store's index transactions (SQLite's own, or the catalog's)."""
+    with store._index().write() as tx:
+        return type(tx)
+
+
+def reopened(store: Store) -> Store:
+    """Another Store on the same files and the same index."""
+    return Store(store.url, catalog=store.catalog)
 
 
 class Killed(BaseException):
@@ -32,13 +42,13 @@ def test_a_version_whose_writer_died_before_the_index_heard_of_it_is_listed(
         raise Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr(IndexWriter, "set_tag", die)  # after the refs moved, before the commit
+        patch.setattr(writer_class(store), "set_tag", die)  # after the refs moved, before the commit
         with pytest.raises(Killed):
             log_bytes(store, b"second")
     second_uid = store.get_artifact("store://artifacts/demo/greeting").uid  # the ref moved
     assert first.uid != second_uid
 
-    reader = Store(store.url)
+    reader = reopened(store)
     assert [second_uid, first.uid] == [r.uid for r in reader.list_artifacts("demo")]
     assert [second_uid] == [r.uid for r in reader.list_artifacts(tag="latest")]
     assert [] == reader.verify()
@@ -55,12 +65,12 @@ def test_a_tag_moved_by_a_writer_that_died_before_the_index_heard_of_it_is_liste
         raise Killed
 
     with monkeypatch.context() as patch:
-        patch.setattr(IndexWriter, "set_tag", die)
+        patch.setattr(writer_class(store), "set_tag", die)
         with pytest.raises(Killed):
             store.set_tag(first, "prod")
     assert first.uid == store.get_artifact("store://artifacts/demo/greeting:prod").uid
 
-    reader = Store(store.url)
+    reader = reopened(store)
     assert [first.uid] == [r.uid for r in reader.list_artifacts(tag="prod")]
     assert [second.uid] == [r.uid for r in reader.list_artifacts(tag="latest")]
     assert [] == reader.verify()
@@ -90,14 +100,22 @@ def _announced(store: Store) -> list[tuple[str, str, float]]:
 # -- verify compares the index with the files ----------------------------------------------------
 
 
+def raw_sql(tx: object, sql: str, *params: object) -> None:
+    """SQL on the index's own tables, behind satchel's back, in whichever database holds them."""
+    if hasattr(tx, "_db"):
+        tx._db.execute(sql, params)
+    else:  # a catalog's tables are prefixed; psycopg's placeholders are %s
+        tx._conn.exec_driver_sql(sql.replace(" artifacts ", " satchel_artifacts ").replace("?", "%s"), params)  # type: ignore[attr-defined]
+
+
 def test_verify_says_where_the_index_differs_from_the_files(store: Store) -> None:
     kept = log_bytes(store, b"kept", key="kept")
     unlisted = log_bytes(store, b"unlisted", key="unlisted")
     gone = log_bytes(store, b"gone", key="gone")
     store.set_tag(kept, "prod")
     with store._index().write() as tx:
-        tx._db.execute("DELETE FROM artifacts WHERE uid = ?", (unlisted.uid,))
-        tx._db.execute("UPDATE artifacts SET record = '{\"key\": \"forged\"}' WHERE uid = ?", (kept.uid,))
+        raw_sql(tx, "DELETE FROM artifacts WHERE uid = ?", unlisted.uid)
+        raw_sql(tx, "UPDATE artifacts SET record = '{\"key\": \"forged\"}' WHERE uid = ?", kept.uid)
         tx.set_tag("demo", "kept", 0, "prod", gone.uid)
     store._backend.remove(f"artifacts/demo/gone/{gone.uid}.json")
     store._backend.remove("refs/demo/gone/0/latest")
@@ -122,3 +140,21 @@ def test_verify_says_where_the_index_differs_from_the_files(store: Store) -> Non
     assert 2 == store.reindex()
     assert [] == store.verify()
     assert {kept.uid, unlisted.uid} == {r.uid for r in store.list_artifacts()}
+
+
+def test_a_lookup_by_uri_in_the_index_finds_what_get_artifact_finds(store: Store) -> None:
+    from satchel.store.records import record_from_row
+
+    first = log_bytes(store, b"first")
+    second = log_bytes(store, b"second")
+    store.set_tag(first, "prod")
+    index = store._index()
+    for uid, tag, expected in ((first.uid, None, first), (None, "latest", second), (None, "prod", first)):
+        found = index.lookup("demo", "greeting", 0, uid=uid, tag=tag)
+        assert found is not None
+        record = record_from_row(found[0], found[1])
+        uri = expected.uri if uid else f"store://artifacts/demo/greeting:{tag}"
+        assert (store.get_artifact(uri).uid, store.get_artifact(uri).tags) == (record.uid, record.tags)
+        assert f"artifacts/demo/greeting/{expected.uid}.json" == found[2]
+    assert index.lookup("demo", "greeting", 0, tag="nope") is None
+    assert index.lookup("demo", "greeting", 1, uid=first.uid) is None

@@ -37,6 +37,8 @@ def index_file(store: Store, tmp_path: Path) -> tuple[Store, Path]:
 def test_a_garbage_index_is_moved_aside_and_rebuilt(
     store: Store, tmp_path: Path, garbage: str, read: str
 ) -> None:
+    if store.catalog is not None:
+        pytest.skip("a catalog lives in its database server, not in a file that can be garbled")
     store, path = index_file(store, tmp_path)
     records = [log_bytes(store, str(i).encode() * 3000, key=f"k{i}") for i in range(60)]
     store.close()

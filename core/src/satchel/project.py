@@ -12,11 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from satchel.cluster import check_retries, handler_reference, run_on_cluster
 from satchel.code.cache import code_tree
 from satchel.code.loader import split_handler
 from satchel.code.logcode import log_code
 from satchel.code.requirements import parse_requirements, require
-from satchel.errors import CodeError, PackingError, PluginLoadError, SatchelError, StoreError, UnpackingError
+from satchel.errors import (
+    CodeError,
+    PackingError,
+    PluginLoadError,
+    RunError,
+    SatchelError,
+    StoreError,
+    UnpackingError,
+)
 from satchel.functions import (
     Function,
     check_code_record,
@@ -42,11 +51,11 @@ from satchel.projectconfig import (
     WorkflowSpec,
 )
 from satchel.projectfiles import export_project, load_project_file
-from satchel.runs import Run, execute, load_run_record
+from satchel.runs import Run, current_workflow, execute, load_run_record
 from satchel.scope import Scope
 from satchel.serde import ShapeError, ValidationErrors, check_shape, converter, dumps
 from satchel.settings import Settings, load_settings
-from satchel.store import Store
+from satchel.store import Store, new_uid
 from satchel.typenames import import_dotted
 from satchel.unpacking import unpack_record
 from satchel.uri import is_store_uri, parse_uri
@@ -71,6 +80,7 @@ __all__ = [
 ]
 
 STORE_ENV = "SATCHEL_STORE"
+CATALOG_ENV = "SATCHEL_CATALOG"
 DEFAULT_STORE = ".satchel"
 ALLOW_PICKLE_ENV = "SATCHEL_ALLOW_PICKLE"
 
@@ -88,23 +98,39 @@ def default_store_url(directory: str | os.PathLike[str] | None = None) -> str:
     return load_settings(base).store or os.path.join(base, DEFAULT_STORE)
 
 
-_open_stores: dict[str, Store] = {}
+def default_catalog_url(directory: str | os.PathLike[str] | None = None) -> str | None:
+    """The catalog to keep the store's index in when none is given: ``SATCHEL_CATALOG``, else
+    ``catalog`` in ./satchel.toml (or the user's config), else None (the store's own SQLite index)."""
+    from_env = os.environ.get(CATALOG_ENV)
+    if from_env:
+        return from_env
+    return load_settings(os.fspath(directory or os.getcwd())).catalog
 
 
-def _open_store(store: Store | str | os.PathLike[str] | None) -> Store:
+_open_stores: dict[tuple[str, str | None], Store] = {}
+
+
+def _open_store(store: Store | str | os.PathLike[str] | None, catalog: str | None = None) -> Store:
     if isinstance(store, Store):
+        if catalog is not None:
+            raise SatchelError("catalog= goes with a store URL or path; a Store object has its own (Store(url, catalog=...))")
         return store
     url = os.fspath(store) if store is not None else default_store_url()
-    key = url if "://" in url else os.path.abspath(url)
+    chosen = catalog if catalog is not None else default_catalog_url()
+    key = (url if "://" in url else os.path.abspath(url), chosen)
     if key not in _open_stores:
-        _open_stores[key] = Store(url)
+        _open_stores[key] = Store(url, catalog=chosen)
     return _open_stores[key]
 
 
-def get_or_create_project(name: str, store: Store | str | os.PathLike[str] | None = None) -> Project:
-    """The project called ``name`` in ``store`` (default: the embedded store in ./.satchel), created if new."""
+def get_or_create_project(
+    name: str, store: Store | str | os.PathLike[str] | None = None, *, catalog: str | None = None
+) -> Project:
+    """The project called ``name`` in ``store`` (default: the embedded store in ./.satchel), created
+    if new; ``catalog`` keeps the store's index in a database (default: ``SATCHEL_CATALOG``, else
+    ``catalog`` in satchel.toml, else the store's own SQLite file)."""
     validate_name(name, "project name")
-    opened = _open_store(store)
+    opened = _open_store(store, catalog)
     return Project(name, opened)
 
 
@@ -276,7 +302,7 @@ class Project:
 
     def run(
         self,
-        handler: Callable[..., Any] | str | None = None,
+        handler: Callable[..., Any] | str | Function | None = None,
         params: Mapping[str, Any] | None = None,
         inputs: Mapping[str, Any] | None = None,
         returns: Sequence[str | Mapping[str, Any] | LogHint] | None = None,
@@ -285,17 +311,32 @@ class Project:
         arguments: Mapping[str, Any] | None = None,
         allow_pickle: bool | None = None,
         raise_on_failure: bool = True,
+        executor: object = None,
+        retries: int = 0,
     ) -> Run:
         """Run ``handler``: inputs (store URIs or local paths) arrive as objects of its type hints,
         params are converted to them, its return value is packed by the ``returns`` log hints, and
         the run is recorded.
 
-        ``handler`` may also name one of the project's functions; with no handler, ``name`` names
-        one of its workflows, run with ``arguments`` (as ``run_workflow``).
+        ``handler`` may also name one of the project's functions (or be a `Function`); with no
+        handler, ``name`` names one of its workflows, run with ``arguments`` (as ``run_workflow``).
+
+        ``executor`` runs it on a Dask cluster instead (a ``distributed.Client``, or a scheduler
+        address such as ``tcp://scheduler:8786``; see `satchel.cluster`): the worker imports the
+        handler by name, writes to this store and catalog, and the Run is read back from them.
+        ``retries`` is how many more attempts a run gets when its worker dies.
 
         A failing handler raises :class:`~satchel.errors.RunError` after its record, error and
         traceback are saved (``raise_on_failure=False`` returns the failed Run instead).
         """
+        if executor is not None:
+            if handler is None:
+                raise CodeError("a workflow runs here, its steps wherever they say; give executor= to the runs in it")
+            (run,) = self.map(handler, [params or {}], inputs=inputs, returns=returns, name=name, allow_pickle=allow_pickle,
+                              raise_on_failure=raise_on_failure, executor=executor, retries=retries)
+            return run
+        if isinstance(handler, Function):
+            return handler.run(params, inputs, returns, name, allow_pickle=allow_pickle, raise_on_failure=raise_on_failure)
         if handler is None:
             if name is None or name not in self.config.workflows:
                 raise CodeError(
@@ -311,6 +352,78 @@ class Project:
             raise CodeError("arguments= are a workflow's; a handler takes params= and inputs=")
         run, _returned = self._execute(handler, params, inputs, returns, name, allow_pickle, raise_on_failure)
         return run
+
+    def map(
+        self,
+        handler: Callable[..., Any] | str | Function,
+        params: Sequence[Mapping[str, Any]],
+        *,
+        inputs: Mapping[str, Any] | None = None,
+        returns: Sequence[str | Mapping[str, Any] | LogHint] | None = None,
+        name: str | None = None,
+        allow_pickle: bool | None = None,
+        raise_on_failure: bool = True,
+        executor: object = None,
+        retries: int = 0,
+    ) -> list[Run]:
+        """One run of ``handler`` per item of ``params`` (each with the same ``inputs`` and ``returns``),
+        all at once on a Dask cluster when ``executor`` is given (see :meth:`run`), else one after
+        another here. Returns the Runs in the order of ``params``, once every run has ended; with
+        ``raise_on_failure`` a RunError then names the failed ones (their records are kept)."""
+        if isinstance(params, Mapping) or not all(isinstance(item, Mapping) for item in params):
+            raise CodeError("map takes a list of params dicts, one per run, e.g. [{'n': 1}, {'n': 2}]")
+        retries = check_retries(retries)
+        if executor is None:
+            runs = [self.run(handler, item, inputs, returns, name, allow_pickle=allow_pickle, raise_on_failure=False)
+                    for item in params]
+        else:
+            runs = self._map_on_cluster(handler, params, inputs, returns, name, allow_pickle, executor, retries)
+        failed = [run for run in runs if run.status != "completed"]
+        if failed and raise_on_failure:
+            first = failed[0]
+            raise RunError(
+                f"{len(failed)} of {len(runs)} runs failed; the first, {first.record.name} ({first.uid}): {first.error}; "
+                f"their records and tracebacks are kept: satchel runs show {first.uid}"
+            )
+        return runs
+
+    def _map_on_cluster(
+        self, handler: Callable[..., Any] | str | Function, params: Sequence[Mapping[str, Any]],
+        inputs: Mapping[str, Any] | None, returns: Sequence[str | Mapping[str, Any] | LogHint] | None,
+        name: str | None, allow_pickle: bool | None, executor: object, retries: int,
+    ) -> list[Run]:
+        if self.store.url.startswith("memory://"):
+            raise CodeError(f"runs on a cluster write from other processes, which cannot see the memory store {self.store.url}; "
+                            "use a store on disk or object storage")
+        scope = self.scope(allow_pickle)
+        target: dict[str, Any] = {"function": None}
+        if isinstance(handler, str):
+            handler = self.get_function(handler)
+        if isinstance(handler, Function):
+            # The code is resolved (and checked against the caller's trust) here, once, and pinned
+            # to the exact version, so every run of the map runs the same code.
+            resolved = handler.resolve(scope, load=False)
+            source = resolved.code.get("uri", handler.source)
+            target = {"function": {"name": handler.name, "source": source, "handler": handler.handler,
+                                   "requirements": list(resolved.requirements)},
+                      "handler": handler.handler, "name": name or handler.name}
+        else:
+            inner = getattr(handler, "__satchel_handler__", handler)
+            target["handler"] = handler_reference(handler)
+            target["name"] = name or _clean_name(getattr(inner, "__name__", "run"))
+            if returns is None:
+                returns = getattr(handler, "__satchel_returns__", None)
+        validate_name(target["name"], "run name")
+        hints = None if returns is None else [str(parse_log_hint(h)) for h in returns]
+        base = {
+            "store": self.store.url, "catalog": self.store.catalog, "project": self.name,
+            "returns": hints, "inputs": {k: _reference(v) for k, v in (inputs or {}).items()},
+            "allow_pickle": scope.allow_pickle, "attempts": retries + 1, "workflow": current_workflow(),
+            "packagers": [spec["packager"] for spec in self._confirmed_packager_names()], **target,
+        }
+        requests = [{**base, "uid": new_uid(), "params": dict(item)} for item in params]
+        run_on_cluster(executor, _open_for_run, self.store, requests)
+        return [self.get_run(request["uid"]) for request in requests]
 
     def _execute(
         self, handler: Callable[..., Any], params: Mapping[str, Any] | None, inputs: Mapping[str, Any] | None,
@@ -623,6 +736,27 @@ def load_project(
     project = load_project_file(get_or_create_project, path, store, name=name)
     assert isinstance(project, Project)
     return project
+
+
+def _open_for_run(request: Mapping[str, Any]) -> Project:
+    """On a worker: the project a cluster run writes to, with the custom packagers the caller
+    confirmed (the caller's permission, carried by its request; never the store's)."""
+    key = (request["store"], request["catalog"])
+    if key not in _open_stores:
+        _open_stores[key] = Store(request["store"], catalog=request["catalog"])
+    project = Project(request["project"], _open_stores[key])
+    for packager in request.get("packagers", ()):
+        _confirmed.add((project.store.url, project.name, packager))
+    return project
+
+
+def _reference(value: Any) -> Any:
+    """An input as a worker can find it: a store:// URI as it is, a local path made absolute."""
+    if isinstance(value, (list, tuple)):
+        return [_reference(v) for v in value]
+    if isinstance(value, os.PathLike) or (isinstance(value, str) and not is_store_uri(value)):
+        return os.path.abspath(os.fspath(value))
+    return value
 
 
 def _clean_name(raw: str) -> str:

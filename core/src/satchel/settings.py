@@ -6,6 +6,7 @@ for them; it takes effect only when the caller confirms it here::
 
     # ./satchel.toml, or ~/.config/satchel/config.toml (SATCHEL_CONFIG names another file)
     store = ".satchel"                      # the default store (./satchel.toml only)
+    catalog = "postgresql://team@db/satchel"  # the store's index in a database (SATCHEL_CATALOG wins)
     allow_pickle = false                    # for every project
     trusted_packagers = ["my_pkg.MyPackager"]
 
@@ -38,7 +39,7 @@ __all__ = ["CACHE_ENV", "LOCAL_SETTINGS", "Settings", "cache_dir", "load_setting
 LOCAL_SETTINGS = "satchel.toml"
 CONFIG_ENV = "SATCHEL_CONFIG"
 _PROJECT_KEYS = frozenset({"allow_pickle", "trusted_packagers", "trusted_code"})
-_TOP_KEYS = frozenset({"store", "projects"}) | _PROJECT_KEYS
+_TOP_KEYS = frozenset({"store", "catalog", "projects"}) | _PROJECT_KEYS
 
 
 @attrs.frozen
@@ -60,6 +61,7 @@ class Settings:
     projects: Mapping[str, ProjectSettings] = attrs.field(factory=dict)
     sources: tuple[str, ...] = ()
     trusted_code: frozenset[str] = frozenset()
+    catalog: str | None = None
 
     def allows_pickle(self, project: str) -> bool:
         """Whether the caller lets ``project``'s artifacts be unpickled."""
@@ -158,6 +160,7 @@ def load_settings(directory: str | os.PathLike[str] | None = None) -> Settings:
     """The caller's settings: the user's file, then ``satchel.toml`` in ``directory`` (the working directory)."""
     base = os.fspath(directory) if directory is not None else os.getcwd()
     store: str | None = None
+    catalog: str | None = None
     allow_pickle = False
     trusted: frozenset[str] = frozenset()
     trusted_code: frozenset[str] = frozenset()
@@ -175,6 +178,14 @@ def load_settings(directory: str | os.PathLike[str] | None = None) -> Settings:
                 raise SatchelError(f"{path}: 'store' must be a path or URL string, not {value!r}")
             if local:  # a relative store is relative to the file that names it
                 store = value if "://" in value else os.path.join(base, value)
+        if "catalog" in data:
+            value = data["catalog"]
+            if not isinstance(value, str) or "://" not in value:
+                raise SatchelError(
+                    f"{path}: 'catalog' must be a database URL string such as "
+                    f"\"postgresql://user@host/dbname\", not {value!r}"
+                )
+            catalog = value
         if "allow_pickle" in data:
             allow_pickle = _flag(data["allow_pickle"], path, "allow_pickle")
         if "trusted_packagers" in data:
@@ -197,4 +208,4 @@ def load_settings(directory: str | os.PathLike[str] | None = None) -> Settings:
                 trusted_code=earlier.trusted_code
                 | _strings(table.get("trusted_code", []), path, f"projects.{name}.trusted_code"),
             )
-    return Settings(store, allow_pickle, trusted, projects, tuple(sources), trusted_code)
+    return Settings(store, allow_pickle, trusted, projects, tuple(sources), trusted_code, catalog)

@@ -216,6 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-pickle", action="store_true",
         help="let pickled inputs be loaded (loading a pickle runs code: only for artifacts you trust)",
     )
+    run.add_argument(
+        "--executor", metavar="tcp://HOST:PORT",
+        help="run it on the Dask cluster whose scheduler is there (pip install 'satchel[dask]'); the worker "
+        "writes to the same store and catalog, which it must reach too",
+    )
+    run.add_argument(
+        "--retries", type=_count, default=0, metavar="N",
+        help="with --executor: run it again, up to N more times, when the worker running it dies",
+    )
 
     runs = command("runs", "list runs, newest first; `runs show UID` for one")
     runs.add_argument("--limit", type=_count, default=50, metavar="N", help="show at most N runs (default 50; 0: all)")

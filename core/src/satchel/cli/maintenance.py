@@ -82,7 +82,8 @@ def cmd_reindex(ctx: Context) -> int:
     if ctx.json:
         print_json({"artifacts": count})
     else:
-        print(f"indexed {count} artifact version(s) in {store.url}")
+        catalog = store.catalog_location
+        print(f"indexed {count} artifact version(s) in {store.url}" + (f" (catalog {catalog})" if catalog else ""))
     return EXIT_OK
 
 

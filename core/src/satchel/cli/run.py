@@ -35,6 +35,8 @@ def is_function_name(target: str) -> bool:
 
 def cmd_run(ctx: Context) -> int:
     args = ctx.args
+    if args.retries and not args.executor:
+        raise ValueError("--retries is for runs on a cluster (--executor tcp://HOST:PORT): a local run is not retried")
     params = parse_params(args.params)
     inputs = parse_inputs(args.inputs)
     check_local_inputs(inputs)
@@ -56,6 +58,7 @@ def cmd_run(ctx: Context) -> int:
     run = project.run(
         handler, params=params, inputs=inputs, returns=args.returns, name=args.name,
         allow_pickle=True if args.allow_pickle else None, raise_on_failure=False,
+        executor=args.executor, retries=args.retries,
     )
     return _report(ctx, run)
 
@@ -112,6 +115,12 @@ def _run_function(ctx: Context, function: Function, params: dict[str, Any], inpu
             check_arguments_given(handler, params, inputs)
             check_returns(project.host, handler, args.returns)
             _note_no_returns(ctx, handler)
+    if args.executor:
+        if env != "local":
+            raise ValueError("--executor runs on the cluster's workers, in their environment; it does not go with --env isolated")
+        run = project.run(function, params, inputs, args.returns, args.name, allow_pickle=True if args.allow_pickle else None,
+                          raise_on_failure=False, executor=args.executor, retries=args.retries)
+        return _report(ctx, run)
     run = function.run(
         params, inputs, args.returns, args.name, env=env, allow_pickle=True if args.allow_pickle else None,
         raise_on_failure=False, announce=_announce if env == "isolated" else None,

@@ -1,4 +1,9 @@
-"""The SQLite index: a cache of the store's files that makes listing fast; rebuildable at any time."""
+"""The SQLite index: a cache of the store's files that makes listing fast; rebuildable at any time.
+
+This is the embedded default, on the standard library's sqlite3. A catalog in a database server
+(``catalog="postgresql://…"``) is `satchel.store.sqlcatalog`, on SQLAlchemy; both answer the
+reads and writes `satchel.store.catalog.Catalog` names, so the store asks them the same way.
+"""
 
 from __future__ import annotations
 
@@ -180,6 +185,9 @@ class Index:
     transaction that creates it, so concurrent openers wait for it instead of racing.
     """
 
+    #: Its write transactions do not order writers on other machines (see `Catalog.shared`).
+    shared = False
+
     def __init__(self, location: str | None, rebuild: Callable[[IndexWriter], None]) -> None:
         self.location = location
         self._rebuild = rebuild
@@ -250,6 +258,81 @@ class Index:
                     if attempt == 2 or self._db is not None:
                         raise failure from exc
             raise AssertionError("unreachable")
+
+    # -- the reads the store asks for (see `satchel.store.catalog.Catalog`) ---------------------
+
+    def has_pending(self) -> bool:
+        return bool(self.query("SELECT 1 FROM pending LIMIT 1"))
+
+    def count_artifacts(self) -> int:
+        ((count,),) = self.query("SELECT COUNT(*) FROM artifacts")
+        return int(count)
+
+    def artifact_copies(self) -> list[tuple[str, str, str, str]]:
+        return [(str(u), str(i), str(p), str(r))
+                for u, i, p, r in self.query("SELECT uid, uri, path, record FROM artifacts")]
+
+    def tag_rows(self) -> list[tuple[str, str, int, str, str]]:
+        return [(str(p), str(k), int(i), str(t), str(u))
+                for p, k, i, t, u in self.query("SELECT project, key, iteration, tag, uid FROM tags")]
+
+    def artifacts(self, project: str | None, key: str | None, kind: str | None, tag: str | None,
+                  limit: int | None) -> list[tuple[str, str | None, str]]:
+        sql = ["SELECT a.record, (SELECT group_concat(t.tag, ' ') FROM tags t WHERE t.uid = a.uid),"
+               " a.path FROM artifacts a"]
+        params: list[object] = []
+        if tag is not None:
+            sql.append("JOIN tags f ON f.uid = a.uid AND f.tag = ?")
+            params.append(tag)
+        where = [(f"a.{column} = ?", value)
+                 for column, value in (("project", project), ("key", key), ("kind", kind))
+                 if value is not None]
+        if where:
+            sql.append("WHERE " + " AND ".join(clause for clause, _value in where))
+            params.extend(value for _clause, value in where)
+        sql.append("ORDER BY a.uid DESC")
+        if limit is not None:
+            sql.append("LIMIT ?")
+            params.append(limit)
+        return [(r, t, p) for r, t, p in self.query(" ".join(sql), params)]
+
+    def lookup(self, project: str, key: str, iteration: int, *, uid: str | None = None,
+               tag: str | None = None) -> tuple[str, str | None, str] | None:
+        tags = "(SELECT group_concat(t.tag, ' ') FROM tags t WHERE t.uid = a.uid)"
+        if uid is not None:
+            rows = self.query(f"SELECT a.record, {tags}, a.path FROM artifacts a WHERE a.project = ? AND a.key = ?"  # noqa: S608 - fixed text
+                              " AND a.iteration = ? AND a.uid = ?", (project, key, iteration, uid))
+        else:
+            rows = self.query(f"SELECT a.record, {tags}, a.path FROM artifacts a JOIN tags f ON f.uid = a.uid"  # noqa: S608 - fixed text
+                              " WHERE f.project = ? AND f.key = ? AND f.iteration = ? AND f.tag = ?",
+                              (project, key, iteration, tag or "latest"))
+        return None if not rows else (str(rows[0][0]), None if rows[0][1] is None else str(rows[0][1]), str(rows[0][2]))
+
+    def recent_runs(self, project: str | None, limit: int | None) -> list[str]:
+        sql = "SELECT record FROM runs"
+        params: list[object] = []
+        if project is not None:
+            sql += " WHERE project = ?"
+            params.append(project)
+        sql += " ORDER BY COALESCE(started, saved) DESC, uid DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [text for (text,) in self.query(sql, params)]
+
+    def find_runs(self, project: str | None, uid: str, *, prefix: bool) -> list[tuple[str, str]]:
+        if prefix:
+            rows = self.query(
+                "SELECT project, uid FROM runs WHERE uid >= ?1 AND uid < ?2"
+                " AND (?3 IS NULL OR project = ?3) ORDER BY uid LIMIT 50",
+                [uid, uid + "\U0010ffff", project],
+            )
+        else:
+            rows = self.query(
+                "SELECT project, uid FROM runs WHERE uid = ?1 AND (?2 IS NULL OR project = ?2)",
+                [uid, project],
+            )
+        return [(str(p), str(u)) for p, u in rows]
 
     def _where(self) -> str:
         return "in memory" if self.location is None else repr(self.location)

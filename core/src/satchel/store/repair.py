@@ -24,7 +24,7 @@ from satchel.store.signedrefs import ref_uid
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord
     from satchel.store.backend import Backend
-    from satchel.store.index import Index, IndexWriter
+    from satchel.store.catalog import Catalog, CatalogWriter
 
 __all__ = ["STALE_ANNOUNCEMENT", "index_problems", "index_tags", "repair_announced"]
 
@@ -32,13 +32,13 @@ __all__ = ["STALE_ANNOUNCEMENT", "index_problems", "index_tags", "repair_announc
 STALE_ANNOUNCEMENT = 3600.0
 
 
-def repair_announced(index: Index, backend: Backend) -> None:
+def repair_announced(index: Catalog, backend: Backend) -> None:
     """Index every announced version whose metadata exists; drop stale announcements."""
-    if not index.query("SELECT 1 FROM pending LIMIT 1"):
+    if not index.has_pending():
         return
     unreadable: list[str] = []
 
-    def settle_all(tx: IndexWriter) -> None:
+    def settle_all(tx: CatalogWriter) -> None:
         now = time.time()
         for uid, rel, since in tx.announced():
             parsed = parse_metadata_path(rel)
@@ -64,7 +64,7 @@ def repair_announced(index: Index, backend: Backend) -> None:
         )
 
 
-def index_tags(tx: IndexWriter, backend: Backend, project: str, key: str, iteration: int) -> None:
+def index_tags(tx: CatalogWriter, backend: Backend, project: str, key: str, iteration: int) -> None:
     """Copy the tags the refs of one key's iteration hold into the index (indexed versions only)."""
     folder = ref_dir(project, key, iteration)
     for tag in backend.listdir(folder):
@@ -74,7 +74,7 @@ def index_tags(tx: IndexWriter, backend: Backend, project: str, key: str, iterat
 
 
 def index_problems(
-    index: Index, backend: Backend, records: Iterable[ArtifactRecord], unreadable: set[str],
+    index: Catalog, backend: Backend, records: Iterable[ArtifactRecord], unreadable: set[str],
     signatures: Mapping[str, object] | None = None,
 ) -> list[VerifyProblem]:
     """What the index says that the files do not: versions missing from it or gone from the
@@ -82,8 +82,7 @@ def index_problems(
     reported by verify already and left out here."""
     problems: list[VerifyProblem] = []
     on_disk = {record.uid: record for record in records}
-    indexed = {str(uid): (str(uri), str(rel), str(text))
-               for uid, uri, rel, text in index.query("SELECT uid, uri, path, record FROM artifacts")}
+    indexed = {uid: (uri, rel, text) for uid, uri, rel, text in index.artifact_copies()}
     for uid, record in sorted(on_disk.items()):
         row = artifact_row(record, (signatures or {}).get(uid))
         rel = row[7]
@@ -102,8 +101,7 @@ def index_problems(
             held = ref_uid(backend.read_ref(rel))
             if held is not None and held in on_disk:
                 on_refs[(parts[1], parts[2], int(parts[3]), parts[4])] = held
-    in_index = {(str(p), str(k), int(i), str(t)): str(u) for p, k, i, t, u in
-                index.query("SELECT project, key, iteration, tag, uid FROM tags")}
+    in_index = {(p, k, i, t): u for p, k, i, t, u in index.tag_rows()}
     for where in sorted(on_refs.keys() | in_index.keys()):
         expected, actual = on_refs.get(where), in_index.get(where)
         if expected != actual:

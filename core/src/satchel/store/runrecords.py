@@ -15,7 +15,8 @@ from satchel.store.records import now
 if TYPE_CHECKING:
     from satchel.signing import Signer
     from satchel.store.backend import Backend
-    from satchel.store.index import Index, RunRow
+    from satchel.store.catalog import Catalog
+    from satchel.store.index import RunRow
 
 __all__ = ["MIN_PREFIX", "Runs", "run_rows"]
 
@@ -26,7 +27,7 @@ _UID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
 class Runs:
     """The run half of a store: save, get (by uid or unique prefix) and list run records."""
 
-    def __init__(self, backend: Backend, index: Callable[[], Index], exists: Callable[[], bool],
+    def __init__(self, backend: Backend, index: Callable[[], Catalog], exists: Callable[[], bool],
                  signer: Signer | None = None) -> None:
         self._backend = backend
         self._index = index
@@ -92,18 +93,9 @@ class Runs:
             validate_name(project, "project")
         if not self._exists():
             return []
-        sql = "SELECT record FROM runs"
-        params: list[object] = []
-        if project is not None:
-            sql += " WHERE project = ?"
-            params.append(project)
-        sql += " ORDER BY COALESCE(started, saved) DESC, uid DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
         records = []
         refused: list[str] = []
-        for (text,) in self._index().query(sql, params):
+        for text in self._index().recent_runs(project, limit):
             found = _parse_run(text)
             if isinstance(found, dict):  # else a planted index row: the files are the truth
                 try:
@@ -157,24 +149,16 @@ class Runs:
 
     def _find(self, project: str | None, prefix: str) -> list[tuple[str, str]]:
         if self._exists():
-            exact = self._index().query(
-                "SELECT project, uid FROM runs WHERE uid = ?1 AND (?2 IS NULL OR project = ?2)",
-                [prefix, project],
-            )
+            exact = self._index().find_runs(project, prefix, prefix=False)
             if exact:
-                return [(str(p), str(u)) for p, u in exact]
+                return exact
         if len(prefix) < MIN_PREFIX:
             raise StoreError(
                 f"run uid prefix {prefix!r} is too short: give at least {MIN_PREFIX} characters"
             )
         matches: list[tuple[str, str]] = []
         if self._exists():
-            rows = self._index().query(
-                "SELECT project, uid FROM runs WHERE uid >= ?1 AND uid < ?2"
-                " AND (?3 IS NULL OR project = ?3) ORDER BY uid LIMIT 50",
-                [prefix, prefix + "\U0010ffff", project],
-            )
-            matches = [(str(p), str(u)) for p, u in rows]
+            matches = self._index().find_runs(project, prefix, prefix=True)
         if matches:
             return matches
         # Not in the index (written elsewhere, or the index is behind): ask the files.

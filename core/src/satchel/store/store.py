@@ -104,7 +104,7 @@ from satchel.store.uids import new_uid
 from satchel.uri import ArtifactURI, is_uid, parse_uri
 
 if TYPE_CHECKING:
-    from satchel.store.index import Index, IndexWriter
+    from satchel.store.catalog import Catalog, CatalogWriter
 
 __all__ = ["Store"]
 
@@ -115,7 +115,9 @@ class Store:
     """An artifact store at a local path (the default) or an fsspec URL such as ``memory://x``.
 
     *durable* also fsyncs every file and folder written (survives power loss; costs speed).
-    *index_path* overrides where the SQLite index lives. Nothing is written until something is
+    *index_path* overrides where the SQLite index lives. *catalog* keeps the index in a database
+    instead — ``postgresql://user@host/db``, shared by every machine using the store (see
+    `satchel.store.sqlcatalog`); None takes ``$SATCHEL_CATALOG``, else the SQLite index. Nothing is written until something is
     stored: opening a store that does not exist yet creates nothing.
 
     *storage_options* go to the fsspec filesystem of a URL (``s3://bucket/prefix`` takes s3fs's:
@@ -143,7 +145,17 @@ class Store:
         signing: Signer | bool | None = None,
         digest: str | None = None,
         storage_options: dict[str, Any] | None = None,
+        catalog: str | None = None,
     ) -> None:
+        if catalog is not None and index_path is not None:
+            raise StoreError(
+                "give catalog= (a database URL) or index_path= (an SQLite file), not both: "
+                "they are two places for the same index"
+            )
+        if catalog is not None:
+            from satchel.store.catalog import check_catalog_url
+
+            catalog = check_catalog_url(catalog)
         if digest is None:
             chosen = os.environ.get(DIGEST_ENV) or DEFAULT_ALGORITHM
             self.digest: str = check_algorithm(chosen, f" in ${DIGEST_ENV}")
@@ -152,7 +164,9 @@ class Store:
         self._backend: Backend = open_backend(url, durable=durable, storage_options=storage_options)
         self.url: str = self._backend.url
         self._index_path = None if index_path is None else os.fspath(index_path)
-        self._index_handle: Index | None = None
+        #: The database URL the index is kept in (as given), or None for the store's own SQLite index.
+        self.catalog: str | None = catalog
+        self._index_handle: Catalog | None = None
         if isinstance(signing, Signer) or signing is False:
             self.signer: Signer | None = signing or None
         elif signing is None or signing is True:
@@ -181,6 +195,11 @@ class Store:
         if self._index_handle is not None and self._index_handle.location is not None:
             self._index_handle.close()
         self._index_handle = None
+
+    @property
+    def catalog_location(self) -> str | None:
+        """The catalog's URL without its password, for messages; None for the store's own index."""
+        return None if self.catalog is None else self._index().location
 
     def staging_dir(self) -> str | None:
         """A local folder on the store's filesystem where files about to be logged can be
@@ -413,26 +432,10 @@ class Store:
         if not self._exists():
             return []
         repair_announced(self._index(), self._backend)
-        sql = ["SELECT a.record, (SELECT group_concat(t.tag, ' ') FROM tags t WHERE t.uid = a.uid),"
-               " a.path FROM artifacts a"]
-        params: list[object] = []
-        if tag is not None:
-            sql.append("JOIN tags f ON f.uid = a.uid AND f.tag = ?")
-            params.append(tag)
-        where = [(f"a.{column} = ?", value)
-                 for column, value in (("project", project), ("key", key), ("kind", kind))
-                 if value is not None]
-        if where:
-            sql.append("WHERE " + " AND ".join(clause for clause, _value in where))
-            params.extend(value for _clause, value in where)
-        sql.append("ORDER BY a.uid DESC")
-        if limit is not None:
-            sql.append("LIMIT ?")
-            params.append(limit)
         records: list[ArtifactRecord] = []
         unsound: list[str] = []
         refused: list[str] = []
-        for text, tags, rel in self._index().query(" ".join(sql), params):
+        for text, tags, rel in self._index().artifacts(project, key, kind, tag, limit):
             try:
                 records.append(record_from_row(text, tags, self.signer, f"{str(rel)[:200]!r}"))
             except SignatureError as exc:
@@ -616,8 +619,7 @@ class Store:
                 tx.clear()
                 self._fill_index(tx)
         repair_announced(index, self._backend)
-        ((count,),) = index.query("SELECT COUNT(*) FROM artifacts")
-        return int(count)
+        return index.count_artifacts()
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -634,15 +636,18 @@ class Store:
     def _local_path(self, rel: str) -> str:
         return os.path.join(self.url, *rel.split("/")) if self._backend.is_local else rel
 
-    def _index(self) -> Index:
+    def _index(self) -> Catalog:
         if self._index_handle is None:
+            # sqlite3 (and, for a catalog URL, SQLAlchemy) load on first use, not on import.
+            from satchel.store.catalog import open_catalog
             from satchel.store.index import index_for
 
-            self._index_handle = index_for(self.url, is_local=self._backend.is_local,
-                                           path=self._index_path, rebuild=self._fill_index)
+            catalog = None if self._index_path is not None else open_catalog(self.catalog, self._fill_index, self.url)
+            self._index_handle = catalog or index_for(self.url, is_local=self._backend.is_local,
+                                                      path=self._index_path, rebuild=self._fill_index)
         return self._index_handle
 
-    def _fill_index(self, tx: IndexWriter) -> None:
+    def _fill_index(self, tx: CatalogWriter) -> None:
         known: set[str] = set()
         batch = []
         unreadable: list[str] = []
@@ -759,12 +764,14 @@ class Store:
     ) -> list[tuple[str, str]]:
         """Move the refs, then record the version and its tags in the index.
 
-        On a local store the refs move inside the index's write transaction, which orders
-        concurrent writers: a newly logged version only takes a tag from an older version.
-        Returns (tag, uid it points at now) for each tag.
+        On a local store, and with a shared catalog on any store, the refs move inside the index's
+        write transaction, which orders concurrent writers: a newly logged version only takes a tag
+        from an older version. Returns (tag, uid it points at now) for each tag.
         """
         folder = ref_dir(record.project, record.key, record.iteration)
-        forward_only = new and self._backend.is_local
+        index = self._index()
+        ordered = self._backend.is_local or index.shared
+        forward_only = new and ordered
         moved: list[tuple[str, str]] | None = None
 
         def move_refs() -> list[tuple[str, str]]:
@@ -783,7 +790,7 @@ class Store:
                 done.append((tag, current))
             return done
 
-        def update(tx: IndexWriter) -> None:
+        def update(tx: CatalogWriter) -> None:
             nonlocal moved
             if new:
                 tx.add_artifacts([artifact_row(record, signature)])
@@ -793,9 +800,9 @@ class Store:
             for tag, uid in moved:
                 tx.set_tag(record.project, record.key, record.iteration, tag, uid)
 
-        if not self._backend.is_local:
+        if not ordered:
             moved = move_refs()  # no lock is shared across machines: refs first
-        self._index().try_write(update, record.uri)
+        index.try_write(update, record.uri)
         if moved is None:  # the index failed before the refs moved
             moved = move_refs()
         return moved
