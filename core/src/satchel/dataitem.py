@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from satchel import tempdirs
+from satchel.buffers import allocate
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord, Packed
@@ -163,10 +164,6 @@ class DataItem:
 
 def _read_plain(path: str) -> memoryview:
     """A local file the caller gave (nothing to verify it against), read once into a new buffer."""
-    # Here, not at the top: importing satchel.store imports this module, so this module imported
-    # first (satchel.testing does) must not import satchel.store.
-    from satchel.store.hashing import allocate
-
     with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
         buffer = allocate(size)
