@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from satchel import Packager
+from satchel import Packager, hookimpl
 
 
 class Celsius(float):
@@ -21,3 +21,11 @@ class CelsiusPackager(Packager):
 
     def unpack_result(self, value: Any, unit: str = "C") -> Celsius:
         return Celsius(value)
+
+
+class MisspeltHookPackager(CelsiusPackager):
+    """A custom packager with a hook name satchel has no hook for."""
+
+    @hookimpl
+    def satchel_can_pak(self, obj_type: type) -> None:
+        return None

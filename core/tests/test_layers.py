@@ -4,6 +4,8 @@ so data flows down and nothing calls back up (docs/architecture.md draws the sam
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "satchel"
 #: Lowest first. A module's layer is the first entry whose prefix names it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("ground", (
-        "satchel._version", "satchel.errors", "satchel.names", "satchel.priorities", "satchel.callcontext",
-        "satchel.typenames", "satchel.serde", "satchel.entrypoints", "satchel.archives",
+        "satchel._version", "satchel.buffers", "satchel.errors", "satchel.names", "satchel.priorities", "satchel.callcontext",
+        "satchel.typenames", "satchel.spelling", "satchel.stacklevels", "satchel.serde", "satchel.entrypoints", "satchel.archives",
         "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.settings", "satchel.answers", "satchel.uri",
         "satchel.signatures", "satchel.loghints", "satchel.signing",
         "satchel.code.requirements", "satchel.code.environments", "satchel.code.sources", "satchel.code.loader",
@@ -88,3 +90,10 @@ def test_a_module_imports_nothing_from_a_higher_layer(module: str, path: Path) -
         if target is not None and target != "satchel" and _layer(target) > own
     )
     assert [] == upward, f"{module} ({LAYERS[own][0]}) imports from above"
+
+
+@pytest.mark.parametrize("module", ["satchel.dataitem", "satchel.store", "satchel.testing", "satchel.host"])
+def test_a_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    """No import cycle hides behind the order the rest of satchel happens to import modules in."""
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+    assert (0, "") == (done.returncode, done.stderr)

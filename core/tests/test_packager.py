@@ -103,6 +103,7 @@ class UnpackOnly(Packager):
     """The seed's unpack-only pattern: reads a legacy v1 format that is no longer written."""
 
     PACKABLE_OBJECT_TYPE = Doc
+    ARTIFACT_TYPES = ("v1", "v2")
     DEFAULT_PACKING_ARTIFACT_TYPE = "v2"
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "v2"
 

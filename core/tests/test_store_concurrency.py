@@ -214,6 +214,12 @@ def indexed_uids(root: Path, catalog: str | None = None) -> set[str]:
     db = sqlite3.connect(root / "index.sqlite")
     try:
         return {uid for (uid,) in db.execute("SELECT uid FROM artifacts")}
+    except sqlite3.OperationalError as exc:
+        # A writer killed after sqlite made the file but before its first transaction committed
+        # the schema leaves an empty database: nothing indexed yet (satchel builds it on open).
+        if "no such table" not in str(exc):
+            raise
+        return set()
     finally:
         db.close()
 

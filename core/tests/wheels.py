@@ -1,4 +1,5 @@
-"""Wheels made by hand for tests of isolated environments, and uv pointed at them alone (offline)."""
+"""Wheels and installed distributions made by hand: for tests of isolated environments (with uv
+pointed at them alone, offline), and of plugin discovery (a plugin installed in a folder or a zip)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import contextlib
 import hashlib
 import pathlib
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 
-__all__ = ["make_wheel", "offline_uv"]
+__all__ = ["install_plugin", "make_wheel", "offline_uv", "zip_folder"]
 
 
 def make_wheel(folder: pathlib.Path, version: str, name: str = "tinydep") -> pathlib.Path:
@@ -49,3 +50,30 @@ def offline_uv(factory: pytest.TempPathFactory, versions: tuple[str, ...] = ("1.
         patch.setenv("UV_CACHE_DIR", str(factory.mktemp("uv-cache")))
         patch.setenv("TMPDIR", str(factory.mktemp("uv-temp")))
         yield wheels
+
+
+def install_plugin(
+    site: pathlib.Path, name: str, version: str, entry_points: Mapping[str, str], files: Mapping[str, str]
+) -> pathlib.Path:
+    """An installed distribution ``name`` in ``site``, as pip leaves one: its ``files`` (path: text) and a
+    ``.dist-info`` folder declaring ``entry_points`` ({entry point name: target}) in the ``satchel``
+    group. Returns the ``entry_points.txt`` path."""
+    for member, text in files.items():
+        path = site / member
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    declared = info / "entry_points.txt"
+    declared.write_text("[satchel]\n" + "".join(f"{key} = {target}\n" for key, target in entry_points.items()))
+    return declared
+
+
+def zip_folder(folder: pathlib.Path, path: pathlib.Path) -> pathlib.Path:
+    """``folder``'s files in a zip file at ``path``, for putting on ``sys.path``."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for member in sorted(folder.rglob("*")):
+            if member.is_file():
+                archive.write(member, member.relative_to(folder).as_posix())
+    return path

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from satchel.loghints import LogHint, format_log_hint, parse_log_hint
     from satchel.models.package import LoadedModel
     from satchel.models.signature import ModelSignature
-    from satchel.packagers.base import Packager
+    from satchel.packagers.base import PackableTypeWarning, Packager
     from satchel.packagers.pickle import PickleFallbackWarning
     from satchel.packing import explain, pack, pack_outputs
     from satchel.project import Project, get_or_create_project, handler, load_model, load_project
@@ -53,6 +53,7 @@ __all__ = [
     "ModelSignature",
     "ObjectArtifact",
     "Offer",
+    "PackableTypeWarning",
     "Packager",
     "PackagerInfo",
     "Packed",
@@ -83,7 +84,8 @@ __all__ = [
 # Public names live in small modules, imported on first use so `import satchel` stays cheap.
 _LAZY = {
     "hookimpl": "satchel.hookspecs", "hookspec": "satchel.hookspecs",
-    "Packager": "satchel.packagers.base", "PickleFallbackWarning": "satchel.packagers.pickle",
+    "Packager": "satchel.packagers.base", "PackableTypeWarning": "satchel.packagers.base",
+    "PickleFallbackWarning": "satchel.packagers.pickle",
     "Offer": "satchel.answers",
     "PluginLoadWarning": "satchel.host", "Packed": "satchel.artifacts", "DataItem": "satchel.dataitem",
     "LogHint": "satchel.loghints", "parse_log_hint": "satchel.loghints", "format_log_hint": "satchel.loghints",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from satchel import tempdirs
-from satchel.store.hashing import allocate
+from satchel.buffers import allocate
 
 if TYPE_CHECKING:
     from satchel.artifacts import ArtifactRecord, Packed

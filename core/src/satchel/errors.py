@@ -8,6 +8,7 @@ __all__ = [
     "EnvironmentBuildError",
     "IntegrityError",
     "InvalidNameError",
+    "InvalidPluginError",
     "InvalidURIError",
     "LogHintError",
     "PackagerNotFoundError",
@@ -73,6 +74,11 @@ class PickleNotAllowedError(UnpackingError):
 
 class PluginLoadError(SatchelError):
     """A plugin marked mandatory could not be loaded."""
+
+
+class InvalidPluginError(SatchelError, TypeError):
+    """A plugin breaks the contract: a hook name or hook argument satchel does not have, or a
+    Packager class whose methods and class variables disagree (an undeclared artifact type)."""
 
 
 class StoreError(SatchelError):

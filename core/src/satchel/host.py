@@ -15,10 +15,11 @@ and the Packager base, are imported inside the functions that first need them.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import threading
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -28,6 +29,7 @@ from satchel._version import __version__
 from satchel.callcontext import pickle_permission
 from satchel.entrypoints import FoundEntryPoint, scan_entry_points
 from satchel.errors import (
+    InvalidPluginError,
     PackagerNotFoundError,
     PackingError,
     PickleRequested,
@@ -35,6 +37,8 @@ from satchel.errors import (
     UnpackingError,
 )
 from satchel.priorities import CUSTOM_PRIORITY, check_priority
+from satchel.spelling import did_you_mean
+from satchel.stacklevels import outside_satchel
 from satchel.typenames import type_name
 
 if TYPE_CHECKING:
@@ -154,11 +158,20 @@ class _Choice:
 class PluginHost:
     """Discovers, loads and asks packager plugins; one per process is shared through :func:`get_host`."""
 
-    def __init__(self, *, load_entry_points: bool = True, load_defaults: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        load_entry_points: bool = True,
+        load_defaults: bool = True,
+        select: Callable[[FoundEntryPoint], bool] | None = None,
+    ) -> None:
+        """``select`` keeps only the entry points it accepts (the test kit checks one distribution
+        alone, whatever else is installed); core's own packagers are never filtered by it."""
         self.pm = pluggy.PluginManager("satchel")
         self.pm.add_hookspecs(hookspecs)
         self._load_entry_points = load_entry_points
         self._load_defaults = load_defaults
+        self._select_entry_point = select
         self._loaded = False
         self._lock = threading.RLock()
         self._plugins: dict[str, _Plugin] = {}
@@ -186,7 +199,8 @@ class PluginHost:
                     for name, target in DEFAULT_PLUGINS.items()
                 )
             if self._load_entry_points:
-                found.extend(_entry_points())
+                chosen = self._select_entry_point
+                found.extend(ep for ep in _entry_points() if chosen is None or chosen(ep))
             self._discovered = found
         return self._discovered
 
@@ -219,7 +233,11 @@ class PluginHost:
 
     def _load_one(self, plugin: FoundEntryPoint) -> None:
         try:
-            obj = _import_target(plugin.value)
+            obj = _import_target(plugin)
+        except Exception as error:  # noqa: BLE001 - one bad plugin never takes the host down
+            self._record_failure(plugin.name, plugin.distribution, plugin.version, _import_problem(plugin, error))
+            return
+        try:
             self.register(obj, name=plugin.name, source=plugin.source, distribution=plugin.distribution, version=plugin.version)
         except Exception as error:  # noqa: BLE001 - one bad plugin never takes the host down
             self._record_failure(plugin.name, plugin.distribution, plugin.version, f"{type(error).__name__}: {error}")
@@ -229,8 +247,41 @@ class PluginHost:
 
         failure = PluginFailure(name, distribution, version, _core_version(), error)
         self.failures[name] = failure
-        warnings.warn(failure.message() + "; it is skipped", PluginLoadWarning, stacklevel=2)
+        warnings.warn(failure.message() + "; it is skipped", PluginLoadWarning, stacklevel=outside_satchel())
         return failure
+
+    def _check_hooks(self, plugin: Any, name: str) -> None:
+        """Raise InvalidPluginError for a hook implementation satchel has no hook for, or one taking
+        an argument its hook does not pass, before pluggy sees it (pluggy's own error names neither
+        the hooks there are nor the arguments)."""
+        for attribute in dir(plugin):
+            options = self.pm.parse_hookimpl_opts(plugin, attribute)
+            if options is None:
+                continue
+            hook = options.get("specname") or attribute
+            caller = getattr(self.pm.hook, hook, None)
+            spec = caller.spec if caller is not None else None
+            if spec is None:
+                if options.get("optionalhook"):
+                    continue
+                hooks = _hook_names()
+                raise InvalidPluginError(
+                    f"unknown hook {hook!r} in plugin {name!r}{did_you_mean(hook, hooks)}; satchel's hooks "
+                    f"are {', '.join(hooks)}"
+                )
+            try:
+                parameters = inspect.signature(getattr(plugin, attribute)).parameters
+            except (TypeError, ValueError):
+                continue  # pluggy reports what it cannot inspect
+            passed = list(spec.argnames)
+            unknown = [argument for argument in parameters if argument not in passed and argument != "self"]
+            if unknown:
+                hints = "".join(did_you_mean(argument, passed) for argument in unknown)
+                raise InvalidPluginError(
+                    f"hook {hook!r} of plugin {name!r} takes argument(s) {', '.join(map(repr, unknown))}, "
+                    f"which the hook does not pass{hints}; it passes {', '.join(passed) or 'nothing'} "
+                    "(take only the ones you need)"
+                )
 
     def register(
         self,
@@ -263,6 +314,7 @@ class PluginHost:
                 raise ValueError(f"a plugin named {name!r} is already registered; unregister it first")
             if isinstance(plugin, Packager):
                 plugin.identify(name, distribution, version)
+            self._check_hooks(plugin, name)
             self.pm.register(plugin, name=name)
             record = _Plugin(self, name, plugin, source, distribution, version)
             self._plugins[name] = record
@@ -335,7 +387,10 @@ class PluginHost:
         for extra in wrappers:
             child.pm.register(extra, name=self.pm.get_name(extra))
         for name, obj, priority in plugins:
-            child.register(obj, name=name, source="custom", priority=priority)
+            try:
+                child.register(obj, name=name, source="custom", priority=priority)
+            except Exception as error:  # noqa: BLE001 - a broken custom packager is reported, not fatal
+                child._record_failure(name, None, None, f"{type(error).__name__}: {error}")
         return child
 
     # -- Listing ----------------------------------------------------------------------------------
@@ -633,13 +688,64 @@ def _pickle_allowed_by_env() -> bool:
     return os.environ.get("SATCHEL_ALLOW_PICKLE", "").lower() in ("1", "true", "yes")
 
 
-def _import_target(target: str) -> Any:
+class _MissingAttribute(Exception):
+    """An entry point's module imported, but has no attribute of the name the entry point gives."""
+
+    def __init__(self, owner: Any, owner_name: str, attribute: str) -> None:
+        super().__init__(attribute)
+        self.owner = owner
+        self.owner_name = owner_name
+        self.attribute = attribute
+
+
+def _import_target(plugin: FoundEntryPoint) -> Any:
     """Import what an entry point names, exactly: ``module`` or ``module:attr.attr``."""
-    module_name, _, attributes = target.partition(":")
-    obj: Any = importlib.import_module(module_name.strip())
+    module_name, _, attributes = plugin.value.partition(":")
+    owner_name = module_name.strip()
+    obj: Any = importlib.import_module(owner_name)
     for attribute in filter(None, attributes.strip().split(".")):
-        obj = getattr(obj, attribute)
+        try:
+            obj = getattr(obj, attribute)
+        except AttributeError:
+            raise _MissingAttribute(obj, owner_name, attribute) from None
+        owner_name = f"{owner_name}.{attribute}"
     return obj
+
+
+def _import_problem(plugin: FoundEntryPoint, error: Exception) -> str:
+    """What went wrong importing ``plugin``, quoting the entry point or the line that raised."""
+    quoted = f"entry point `{plugin.written}` ({plugin.where()})"
+    if isinstance(error, _MissingAttribute):
+        names = [name for name in dir(error.owner) if not name.startswith("_")]
+        return (
+            f"{quoted} names {error.attribute!r}, which {error.owner_name!r} does not have"
+            f"{did_you_mean(error.attribute, names)}"
+        )
+    module_name = plugin.value.partition(":")[0].strip()
+    if isinstance(error, ModuleNotFoundError) and error.name is not None and (
+        module_name == error.name or module_name.startswith(error.name + ".")
+    ):
+        return f"{quoted} names module {module_name!r}, which cannot be found: {error}"
+    where = _raised_at(error)
+    return f"{type(error).__name__}: {error}" + (f" (raised at {where}, importing {quoted})" if where else f" (importing {quoted})")
+
+
+def _raised_at(error: BaseException) -> str | None:
+    """``file, line N`` where ``error`` was raised (for a SyntaxError: the faulty line)."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"{error.filename}, line {error.lineno}"
+    found = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename
+        if not filename.startswith("<frozen"):  # importlib's own frames say nothing to an author
+            found = f"{filename}, line {traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    return found
+
+
+def _hook_names() -> list[str]:
+    return sorted(name for name in dir(hookspecs) if name.startswith("satchel_"))
 
 
 _host: PluginHost | None = None

@@ -167,7 +167,7 @@ class Project:
         self._config: ProjectConfig | None = None
         # The host with this project's custom packagers, and what it was built from.
         self._host: PluginHost | None = None
-        self._host_basis: tuple[int, tuple[tuple[str, int], ...]] | None = None
+        self._host_basis: tuple[int, tuple[tuple[str, int, bool], ...]] | None = None
 
     def __repr__(self) -> str:
         return f"<Project {self.name} in {self.store.url}>"
@@ -246,9 +246,13 @@ class Project:
         specs = self._confirmed_packagers(load_settings())
         if not specs:
             return base
-        basis = (base.generation, tuple((s.packager, s.priority) for s in specs))
+        basis = (base.generation, tuple((s.packager, s.priority, s.is_mandatory) for s in specs))
         if self._host is None or self._host_basis != basis:
-            self._host = base.derive(self._custom_packagers(specs))
+            host = base.derive(self._custom_packagers(specs))
+            for spec in specs:
+                if spec.is_mandatory and spec.packager in host.failures:
+                    host.require(spec.packager)  # a mandatory one that would not register: nothing runs
+            self._host = host
             self._host_basis = basis
         return self._host
 

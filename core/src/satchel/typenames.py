@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from typing import Any
 
-__all__ = ["import_dotted", "resolve_if_imported", "type_name"]
+from satchel.spelling import did_you_mean
+
+__all__ = ["import_dotted", "resolve_if_imported", "type_name", "why_unresolved"]
 
 
 def type_name(obj_type: type) -> str:
@@ -38,6 +41,31 @@ def resolve_if_imported(dotted: str) -> Any | None:
                 return _walk(module, attributes)
             except AttributeError:
                 continue
+    return None
+
+
+def why_unresolved(dotted: str) -> str | None:
+    """Why ``dotted`` names nothing although its module is imported (``'polars' has no attribute
+    'DataFrme'; did you mean 'DataFrame'?``), or None: it resolves, or its module is not imported
+    yet (or is still being imported), so nothing can be said."""
+    for module_name, attributes in _split_candidates(dotted):
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        if getattr(getattr(module, "__spec__", None), "_initializing", False):
+            return None  # importing right now: its attributes are still being defined
+        obj: Any = module
+        where = module_name
+        for attribute in attributes:
+            try:
+                obj = getattr(obj, attribute)
+            except AttributeError:
+                if hasattr(obj, "__path__") and importlib.util.find_spec(f"{where}.{attribute}") is not None:
+                    return None  # a submodule not imported yet (finding it imports nothing)
+                names = [name for name in dir(obj) if not name.startswith("_")]
+                return f"{where!r} has no attribute {attribute!r}{did_you_mean(attribute, names)}"
+            where = f"{where}.{attribute}"
+        return None
     return None
 
 

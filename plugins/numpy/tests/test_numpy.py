@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -95,6 +95,9 @@ def json_trip(value: Any) -> Any:
 class TestArrayContract(PackagerContract):
     packager = NumpyArrayPackager
     strategy = ndarrays()
+    # compressed applies to npz (TestArrayNpzContract fixes it); mmap=True gives back a numpy.memmap,
+    # which test_edge_arrays_round_trip_exactly_through_files checks.
+    option_values: ClassVar[dict[str, dict[str, tuple[Any, ...]]]] = {"file": {"compressed": (), "mmap": ()}}
 
     def assert_same(self, original: Any, restored: Any, artifact_type: str) -> None:
         assert type(restored) is np.ndarray
@@ -377,7 +380,7 @@ def test_large_array_round_trips_and_memory_maps(host: PluginHost, store: Any) -
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"format": "csv"}, "unknown array format 'csv'; use one of npy, npz"),
+        ({"format": "csv"}, "numpy does not take format='csv' for artifact type 'file'; format is one of 'npy', 'npz'"),
         ({"compressed": True}, "compressed=True applies to format='npz'"),
         ({"format": "npz", "mmap": True}, "mmap=True needs format='npy'"),
         ({"format": "npz", "compressed": "yes"}, "'compressed' and 'mmap' take True or False"),
@@ -386,6 +389,12 @@ def test_large_array_round_trips_and_memory_maps(host: PluginHost, store: Any) -
 def test_bad_packing_options_say_what_would_work(host: PluginHost, options: dict[str, Any], message: str) -> None:
     with pytest.raises(PackingError, match=message.replace("(", r"\(").replace(")", r"\)")):
         host.pack(np.arange(20), "arr", "file", options)
+
+
+def test_the_declared_format_choices_are_the_formats_written() -> None:
+    from satchel_numpy import _files
+
+    assert _files.FORMATS == NumpyArrayPackager.OPTION_CHOICES["format"]
 
 
 def test_unknown_option_names_the_valid_ones(host: PluginHost) -> None:

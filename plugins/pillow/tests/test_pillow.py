@@ -34,6 +34,23 @@ class _ImageContract(PackagerContract):
         lossy = self.lossy and artifact_type == "file" and original is not restored
         assert_same_image(original, restored, max_mean_abs_error=JPEG_MAX_MEAN_ABS_ERROR if lossy else None)
 
+    def assert_same_from_file(self, original: Any, restored: Any, artifact_type: str) -> None:
+        # A plain file comes without instructions: its DPI is what the format keeps (PNG rounds it to
+        # dots per metre, TIFF and JPEG may drop it), and a palette comes back as the format stores
+        # it (padded, its alpha split off), so a palette image keeps its indices and its colours.
+        assert isinstance(restored, Image.Image)
+        lossy = self.lossy and artifact_type == "file"
+        if original.mode in ("P", "PA"):
+            assert (original.mode, original.size) == (restored.mode, restored.size)
+            assert original.tobytes() == restored.tobytes(), "palette indices differ"
+            colours = original.getpalette("RGB") or []
+            assert colours == (restored.getpalette("RGB") or [])[: len(colours)], "palette colours differ"
+            return
+        assert_same_image(
+            original, restored, max_mean_abs_error=JPEG_MAX_MEAN_ABS_ERROR if lossy else None,
+            metadata=("icc_profile", "exif", "transparency"),
+        )
+
 
 class TestTiffFilesAndPlots(_ImageContract):
     """Every mode TIFF holds, as a TIFF file and (rendered where PNG cannot hold it) as a plot."""

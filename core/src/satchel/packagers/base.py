@@ -10,27 +10,44 @@ import importlib.util
 import inspect
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from satchel import tempdirs
 from satchel.answers import Offer, PackagerInfo
-from satchel.artifacts import Artifact, Packed, Producer
+from satchel.artifacts import Artifact, ArtifactType, Packed, Producer
 from satchel.callcontext import clearing_paths, staging_digest, staging_directory
-from satchel.errors import PackingError, PickleRequested, UnknownPackingKwargError, UnpackingError
+from satchel.errors import (
+    InvalidPluginError,
+    PackingError,
+    PickleRequested,
+    UnknownPackingKwargError,
+    UnpackingError,
+)
 from satchel.hookspecs import hookimpl
 from satchel.priorities import CUSTOM_PRIORITY, LOWEST_PRIORITY, check_priority
-from satchel.typenames import resolve_if_imported, type_name
+from satchel.spelling import did_you_mean
+from satchel.stacklevels import outside_satchel
+from satchel.typenames import resolve_if_imported, type_name, why_unresolved
 
 if TYPE_CHECKING:
     from satchel.dataitem import DataItem
 
-__all__ = ["Packager", "is_json_value"]
+__all__ = ["PackableTypeWarning", "Packager", "is_json_value"]
 
 # Packager class -> its packable types, once every module they name is imported.
 _RESOLVED: dict[type, tuple[type, ...]] = {}
+# (Packager class, dotted name) -> why the name resolves to nothing although its module is imported.
+_UNRESOLVED: dict[tuple[type, str], str] = {}
 _ARTIFACT_TYPE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _JSON_SCALARS = (str, int, float, bool, type(None))
+#: The artifact types satchel itself knows; a class that packs or unpacks another declares it.
+CORE_ARTIFACT_TYPES = tuple(member.value for member in ArtifactType)
+
+
+class PackableTypeWarning(UserWarning):
+    """A packager's ``PACKABLE_OBJECT_TYPE`` names something its module, now imported, does not have."""
 
 
 def is_json_value(value: Any) -> bool:
@@ -47,18 +64,20 @@ def is_json_value(value: Any) -> bool:
 class _Method:
     """A discovered ``pack_<type>`` or ``unpack_<type>`` method and the options it accepts."""
 
-    __slots__ = ("accepts_any", "name", "options")
+    __slots__ = ("accepts_any", "defaults", "name", "options")
 
-    def __init__(self, name: str, options: tuple[str, ...], accepts_any: bool) -> None:
+    def __init__(self, name: str, options: tuple[str, ...], accepts_any: bool, defaults: Mapping[str, Any]) -> None:
         self.name = name
         self.options = options
         self.accepts_any = accepts_any
+        self.defaults = dict(defaults)
 
 
 def _inspect_method(owner: str, name: str, function: Callable[..., Any], fixed: int) -> _Method:
     """Read a method's option parameters; every option needs a default (a hint may leave it out)."""
     parameters = list(inspect.signature(function).parameters.values())[1 + fixed :]
     options: list[str] = []
+    defaults: dict[str, Any] = {}
     accepts_any = False
     for parameter in parameters:
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:
@@ -67,13 +86,14 @@ def _inspect_method(owner: str, name: str, function: Callable[..., Any], fixed: 
         if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
             continue
         if parameter.default is inspect.Parameter.empty:
-            raise TypeError(
+            raise InvalidPluginError(
                 f"{owner}.{name}: parameter {parameter.name!r} needs a default value, because a log "
                 f"hint or an artifact written without it must still work "
                 f"(write e.g. `{parameter.name}: str = ...`)"
             )
         options.append(parameter.name)
-    return _Method(name, tuple(options), accepts_any)
+        defaults[parameter.name] = parameter.default
+    return _Method(name, tuple(options), accepts_any, defaults)
 
 
 class Packager:
@@ -100,6 +120,17 @@ class Packager:
     #: Libraries the pack/unpack methods import, as {import name: pip distribution}; a missing one is
     #: reported by ``satchel plugins`` instead of failing at discovery.
     REQUIRES: ClassVar[Mapping[str, str]] = {}
+    #: Artifact types this class adds beyond satchel's own (``satchel.ArtifactType``); a
+    #: ``pack_<type>`` / ``unpack_<type>`` method for a type in neither is an error at class
+    #: definition, so a misspelt method name (``pack_fiel``) cannot add a type by accident.
+    ARTIFACT_TYPES: ClassVar[tuple[str, ...]] = ()
+    #: False for a class whose objects are never JSON values: it then neither packs nor unpacks
+    #: ``result`` (``satchel plugins`` does not list it, and the test kit does not try it).
+    PACKS_RESULT: ClassVar[bool] = True
+    #: The values a packing option takes when it takes only some, by option name, e.g.
+    #: ``{"format": ("csv", "parquet")}``: any other value (but the parameter's default) is a
+    #: PackingError naming these, and the test kit round-trips each one.
+    OPTION_CHOICES: ClassVar[Mapping[str, Sequence[Any]]] = {}
 
     _pack_methods: ClassVar[dict[str, _Method]] = {}
     _unpack_methods: ClassVar[dict[str, _Method]] = {}
@@ -119,22 +150,33 @@ class Packager:
                     if not set(artifact_type) <= _ARTIFACT_TYPE_CHARS:
                         continue
                     found[artifact_type] = _inspect_method(owner, attribute, function, fixed)
+        _check_declared_types(cls, pack, unpack)
+        if not cls.PACKS_RESULT:
+            _drop_result(cls, pack, unpack)
         cls._pack_methods = pack
         cls._unpack_methods = unpack
         try:
             check_priority(cls.PRIORITY, f"{owner}.PRIORITY")
         except ValueError as error:
-            raise TypeError(str(error)) from None
+            raise InvalidPluginError(str(error)) from None
         if cls.PACKABLE_OBJECT_TYPE is None:
             return  # an abstract intermediate base; checked when a concrete subclass names its type
+        _check_option_choices(cls, pack)
+        unused = [t for t in cls.ARTIFACT_TYPES if t not in pack and t not in unpack]
+        if unused:
+            raise InvalidPluginError(
+                f"{owner}.ARTIFACT_TYPES declares {', '.join(map(repr, unused))}, but the class has no "
+                f"pack_<type> or unpack_<type> method for it; it packs {sorted(pack)} and unpacks "
+                f"{sorted(unpack)}"
+            )
         if cls.DEFAULT_PACKING_ARTIFACT_TYPE not in pack:
-            raise TypeError(
+            raise InvalidPluginError(
                 f"{owner}.DEFAULT_PACKING_ARTIFACT_TYPE is {cls.DEFAULT_PACKING_ARTIFACT_TYPE!r}, but "
                 f"the class packs only {sorted(pack)}; define pack_{cls.DEFAULT_PACKING_ARTIFACT_TYPE}() "
                 "or choose one of those"
             )
-        if cls.DEFAULT_UNPACKING_ARTIFACT_TYPE not in unpack:
-            raise TypeError(
+        if unpack and cls.DEFAULT_UNPACKING_ARTIFACT_TYPE not in unpack:  # a pack-only class unpacks nothing
+            raise InvalidPluginError(
                 f"{owner}.DEFAULT_UNPACKING_ARTIFACT_TYPE is {cls.DEFAULT_UNPACKING_ARTIFACT_TYPE!r}, "
                 f"but the class unpacks only {sorted(unpack)}; define "
                 f"unpack_{cls.DEFAULT_UNPACKING_ARTIFACT_TYPE}() or choose one of those"
@@ -170,10 +212,26 @@ class Packager:
             obj_type = resolve_if_imported(ref) if isinstance(ref, str) else ref
             if isinstance(obj_type, type):
                 resolved.append(obj_type)
+            elif isinstance(ref, str):
+                self._report_unresolved(ref)
         found = tuple(resolved)
         if len(found) == len(self._type_refs):
             _RESOLVED[type(self)] = found  # every module is imported: the answer cannot change any more
         return found
+
+    def _report_unresolved(self, ref: str) -> None:
+        """Warn, once per class and name, when ``ref``'s module is imported but names nothing."""
+        key = (type(self), ref)
+        if key in _UNRESOLVED:
+            return
+        why = why_unresolved(ref)
+        if why is None:
+            return  # its module is not imported yet: no object of the type can exist
+        _UNRESOLVED[key] = message = (
+            f"{type(self).__qualname__}.PACKABLE_OBJECT_TYPE names {ref!r}, which does not exist: {why}; "
+            "the packager packs nothing of that name until it is corrected"
+        )
+        warnings.warn(message, PackableTypeWarning, stacklevel=outside_satchel())
 
     def type_names(self) -> list[str]:
         return [ref if isinstance(ref, str) else type_name(ref) for ref in self._type_refs]
@@ -301,8 +359,14 @@ class Packager:
             format_version=self.FORMAT_VERSION,
             fallback=self.FALLBACK,
             doc=(inspect.getdoc(self) or "").split("\n", 1)[0],
-            error=self.missing_requirements(),
+            error=self.problems(),
         )
+
+    def problems(self) -> str | None:
+        """What ``satchel plugins`` says is wrong: missing libraries, packable type names that name nothing."""
+        self.packable_types  # noqa: B018 - resolving the names reports the ones that name nothing
+        found = [self.missing_requirements(), *(why for (cls, _ref), why in _UNRESOLVED.items() if cls is type(self))]
+        return "; ".join(problem for problem in found if problem) or None
 
     def missing_requirements(self) -> str | None:
         """A message naming the libraries in ``REQUIRES`` that are not installed, or None."""
@@ -374,6 +438,14 @@ class Packager:
                     f"{', '.join(map(repr, unknown))} for artifact type {artifact_type!r}; "
                     f"valid options: {valid}"
                 )
+        for name, value in options.items():
+            choices = self.OPTION_CHOICES.get(name)
+            if choices is None or value in choices or value == method.defaults.get(name, _NO_DEFAULT):
+                continue
+            raise PackingError(
+                f"log hint for {key!r}: {self.plugin_name} does not take {name}={_short(value)} for "
+                f"artifact type {artifact_type!r}; {name} is one of {', '.join(map(repr, choices))}"
+            )
         clearing: list[str] = []
         token = clearing_paths().set(clearing)
         try:
@@ -462,7 +534,12 @@ class Packager:
     def satchel_unpack_result(
         self, value: Any, instructions: Mapping[str, Any], obj_type: type | None
     ) -> Any:
-        method = self._unpack_methods["result"]
+        method = self._unpack_methods.get("result")
+        if method is None:
+            raise UnpackingError(
+                f"{self.plugin_name} does not unpack results (its objects are not JSON values); it "
+                f"unpacks {self.unpacking_artifact_types}"
+            )
         kwargs = self._accepted(method, instructions)
         if "type_hint" in method.options:
             kwargs["type_hint"] = obj_type
@@ -474,3 +551,52 @@ class Packager:
         if method.accepts_any:
             return {k: v for k, v in instructions.items() if k != "type_hint"}
         return {k: v for k, v in instructions.items() if k in method.options and k != "type_hint"}
+
+
+def _check_declared_types(cls: type[Packager], pack: Mapping[str, _Method], unpack: Mapping[str, _Method]) -> None:
+    """A ``pack_``/``unpack_`` method for an artifact type neither satchel nor the class declares is a
+    mistake (a misspelt ``pack_fiel`` would store artifacts no unpacker reads)."""
+    known = (*CORE_ARTIFACT_TYPES, *cls.ARTIFACT_TYPES)
+    for prefix, found in (("pack_", pack), ("unpack_", unpack)):
+        for artifact_type in found:
+            if artifact_type not in known:
+                raise InvalidPluginError(
+                    f"{cls.__qualname__}.{prefix}{artifact_type} is for artifact type {artifact_type!r}, which "
+                    f"neither satchel nor the class declares{did_you_mean(artifact_type, known)}; satchel's "
+                    f"artifact types are {', '.join(CORE_ARTIFACT_TYPES)}. A class that adds a type declares "
+                    f"it: ARTIFACT_TYPES = ({artifact_type!r},)"
+                )
+
+
+def _drop_result(cls: type[Packager], pack: dict[str, _Method], unpack: dict[str, _Method]) -> None:
+    """``PACKS_RESULT = False``: the inherited ``result`` methods are not the class's artifact types."""
+    for name in ("pack_result", "unpack_result"):
+        if getattr(cls, name) is not getattr(Packager, name):
+            raise InvalidPluginError(
+                f"{cls.__qualname__} sets PACKS_RESULT = False but defines {name}(); remove one of the two"
+            )
+    del pack["result"], unpack["result"]
+
+
+_NO_DEFAULT = object()
+
+
+def _short(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:59] + "…"
+
+
+def _check_option_choices(cls: type[Packager], pack: Mapping[str, _Method]) -> None:
+    """Every option ``OPTION_CHOICES`` names is one a pack method takes (a misspelt key checks nothing)."""
+    taken = sorted({option for method in pack.values() for option in method.options})
+    for name, choices in cls.OPTION_CHOICES.items():
+        if name not in taken and not any(method.accepts_any for method in pack.values()):
+            raise InvalidPluginError(
+                f"{cls.__qualname__}.OPTION_CHOICES names option {name!r}, which no pack method takes"
+                f"{did_you_mean(name, taken)}; the pack methods take {', '.join(taken) or 'no options'}"
+            )
+        if isinstance(choices, str) or not isinstance(choices, Sequence) or not choices:
+            raise InvalidPluginError(
+                f"{cls.__qualname__}.OPTION_CHOICES[{name!r}] is {choices!r}; give the values as a non-empty "
+                "tuple, e.g. ('csv', 'parquet')"
+            )

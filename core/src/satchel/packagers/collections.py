@@ -69,6 +69,7 @@ class CollectionsPackager(Packager):
     DEFAULT_PACKING_ARTIFACT_TYPE = "result"
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
     PRIORITY = BUILTIN_PRIORITY
+    OPTION_CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"format": _FORMATS}
 
     def get_default_packing_artifact_type(self, obj: Any) -> str:
         # A collection JSON cannot hold (images, arrays inside) would be lost as a result.
@@ -105,8 +106,15 @@ class CollectionsPackager(Packager):
         artifact = Artifact(key=key, body=body.encode("utf-8"), file_name=f"{key}.{format}", format=format)
         return artifact, {"format": format, "container": container}
 
-    def unpack_file(self, data_item: DataItem, format: str = "json", container: str | None = None) -> Any:  # noqa: A002
+    def unpack_file(
+        self, data_item: DataItem, format: str | None = None, container: str | None = None, type_hint: Any = None,  # noqa: A002
+    ) -> Any:
         what = f"artifact {data_item.key!r}"
+        if format is None:  # a plain file, no instructions: its name says the format (JSON by default)
+            suffix = data_item.file_names[0].rpartition(".")[2] if len(data_item.file_names) == 1 else ""
+            format = suffix if suffix in _FORMATS else "json"  # noqa: A001
+        if container is None and type_hint in (tuple, set, frozenset):
+            container = type_hint.__name__  # no instructions: the caller's hint says which container
         if not isinstance(format, str) or format not in _FORMATS:
             raise UnpackingError(f"{what}: instruction 'format' is {_short(format)}; expected one of {', '.join(_FORMATS)}")
         try:

@@ -132,10 +132,14 @@ class PrimitivesPackager(Packager):
             "as a file, or leave the artifact type out"
         )
 
-    def unpack_file(self, data_item: DataItem, type: str | None = None, encoding: str = "utf-8") -> Any:  # noqa: A002
+    def unpack_file(
+        self, data_item: DataItem, type: str | None = None, encoding: str = "utf-8", type_hint: Any = None,  # noqa: A002
+    ) -> Any:
         what = f"artifact {data_item.key!r}"
         if type not in (None, "str", "bytes", "bytearray"):
             raise UnpackingError(f"{what}: instruction 'type' is {_short(type)}; expected str, bytes or bytearray")
+        if type is None and type_hint in (bytes, bytearray):
+            type = type_hint.__name__  # noqa: A001 - a plain file, no instructions: the hint says bytes
         data = data_item.read_bytes()
         if type == "bytes":
             return data

@@ -18,7 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import BinaryIO
 
-from satchel.store.hashing import THREADED_FROM, Hasher, allocate, hash_beside, new_hasher
+from satchel.buffers import allocate
+from satchel.store.hashing import THREADED_FROM, Hasher, hash_beside, new_hasher
 
 __all__ = ["HashingWriter", "read_hashed", "take_written"]
 

@@ -8,7 +8,6 @@ their sum.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import mmap
 import os
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import blake3
 
+from satchel.buffers import allocate
 from satchel.errors import StoreError
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ __all__ = [
     "DIGEST_ENV",
     "THREADED_FROM",
     "Hasher",
-    "allocate",
     "check_algorithm",
     "copy_hashing",
     "digest_problem",
@@ -58,8 +57,6 @@ CHUNK_SIZE = 1 << 20
 #: Buffers from this size on are hashed on a helper thread beside their I/O; below it handing one
 #: over costs more than the overlap saves.
 THREADED_FROM = 1 << 20
-# Buffers from this size on are mapped memory (see `allocate`).
-_MAPPED_FROM = 1 << 20
 # mmap windows let the hash read the page cache directly (no copy into a buffer).
 _WINDOW = 8 << 20
 # blake3 spreads an input over threads from here on; below it starting them costs more than
@@ -239,20 +236,6 @@ def _stream_beside(
         if pending is not None:
             pending.result()
     return digest.hexdigest(), total
-
-
-def allocate(size: int) -> memoryview:
-    """A new zeroed, writable buffer of *size* bytes. Large ones are mapped memory (in huge pages
-    where the system offers them): its pages are zeroed lazily, as they are first touched, where a
-    bytearray writes zeros over all of it, and faulting 4 KiB pages in one by one cost more than
-    the read itself (100 MiB: 54 ms vs 10 ms here)."""
-    if size >= _MAPPED_FROM and hasattr(mmap, "MAP_PRIVATE"):
-        mapped = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        if hasattr(mmap, "MADV_HUGEPAGE"):
-            with contextlib.suppress(OSError):  # huge pages off on this system: ordinary pages
-                mapped.madvise(mmap.MADV_HUGEPAGE)
-        return memoryview(mapped)
-    return memoryview(bytearray(size))
 
 
 def copy_hashing(

@@ -7,15 +7,13 @@ import functools
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
-
 from satchel import Artifact, Packager, PromptArtifact
 from satchel.errors import PackingError, UnpackingError
 from satchel.typenames import import_dotted, resolve_if_imported, type_name
 from satchel_langchain._classes import MESSAGE_TYPES, TEMPLATE_TYPES, Kind, kind_of, short_names
 
 if TYPE_CHECKING:
-    from satchel import DataItem, PackagerInfo
+    from satchel import DataItem
 
 __all__ = ["LangChainPackager"]
 
@@ -48,6 +46,7 @@ class LangChainPackager(Packager):
     PRIORITY = 3
     FORMAT_VERSION = 1
     REQUIRES: ClassVar[dict[str, str]] = {"langchain_core": "langchain-core"}
+    PACKS_RESULT = False  # templates and messages are LangChain objects, not JSON values
 
     # -- What it packs ------------------------------------------------------------------------------
 
@@ -68,10 +67,6 @@ class LangChainPackager(Packager):
             return True
         kind = kind_of(obj_type) if isinstance(obj_type, type) else None
         return kind is not None and artifact_type in (None, _ARTIFACT_TYPE[kind])
-
-    def describe(self) -> PackagerInfo:
-        # `result` and `object` exist on every Packager, but this one declines them (see can_pack_type).
-        return attrs.evolve(super().describe(), packing_artifact_types=["file", "prompt"], unpacking_artifact_types=["file", "prompt"])
 
     def get_default_packing_artifact_type(self, obj: Any) -> str:
         kind = kind_of(type(obj))
@@ -146,7 +141,9 @@ class LangChainPackager(Packager):
     def unpack_file(
         self, data_item: DataItem, lc_class: str | None = None, langchain_core: str | None = None, type_hint: Any = None
     ) -> Any:
-        return self._decode(data_item, "message", lc_class, type_hint)
+        # A plain local file has no instructions: a hint naming a template says it holds a prompt.
+        hinted = kind_of(type_hint) if lc_class is None and isinstance(type_hint, type) else None
+        return self._decode(data_item, "prompt" if hinted == "prompt" else "message", lc_class, type_hint)
 
     def _decode(self, data_item: DataItem, kind: Kind, lc_class: str | None, type_hint: Any) -> Any:
         from satchel_langchain import _codec

@@ -89,6 +89,8 @@ class NumpyArrayPackager(Packager):
     REQUIRES: ClassVar[dict[str, str]] = {"numpy": "numpy"}
     #: Arrays of at most this many numeric or boolean elements are logged as results by default.
     MAX_RESULT_SIZE: ClassVar[int] = 10
+    # The same as _files.FORMATS, which imports NumPy; this module must not.
+    OPTION_CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"format": ("npy", "npz")}
 
     @hookimpl
     def satchel_render_preview(self, record: ArtifactRecord, read: Reader) -> Preview | None:

@@ -121,6 +121,7 @@ class _PandasPackager(Packager, abc.ABC):
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "dataset"
     FORMAT_VERSION = 1
     REQUIRES: ClassVar[dict[str, str]] = {"pandas": "pandas", "pyarrow": "pyarrow"}
+    OPTION_CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"format": FORMATS}
 
     @abc.abstractmethod
     def _frame(self, obj: Any) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:

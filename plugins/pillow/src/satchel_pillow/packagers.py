@@ -32,14 +32,11 @@ class PillowPackager(Packager):
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "file"
     FORMAT_VERSION = 1
     REQUIRES = {"PIL": "pillow"}
+    PACKS_RESULT = False  # an image is not a JSON value
 
     def get_default_packing_artifact_type(self, obj: Any) -> str:
         """A plot when a PNG holds the image exactly, else a file (TIFF) so nothing is lost."""
         return "plot" if obj.mode in PLOT_MODES else "file"
-
-    def can_pack_type(self, obj_type: type, artifact_type: str | None) -> bool:
-        """Images pack as plot, file or object; never as a result (an image is not a JSON value)."""
-        return artifact_type != "result" and super().can_pack_type(obj_type, artifact_type)
 
     def pack_plot(self, obj: Image.Image, key: str, title: str | None = None) -> tuple[Artifact, dict[str, Any]]:
         """A PNG of the image with a thumbnail preview; modes PNG cannot hold are rendered for display."""

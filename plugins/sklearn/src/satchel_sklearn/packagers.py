@@ -30,10 +30,7 @@ class SklearnModelPackager(Packager):
     DEFAULT_UNPACKING_ARTIFACT_TYPE = "model"
     FORMAT_VERSION = 1
     REQUIRES: ClassVar[dict[str, str]] = {"sklearn": "scikit-learn", "skops": "skops", "numpy": "numpy"}
-
-    def can_pack_type(self, obj_type: type, artifact_type: str | None) -> bool:
-        """Estimators pack as a model (or, asked for, a pickle); never as a result."""
-        return artifact_type != "result" and super().can_pack_type(obj_type, artifact_type)
+    PACKS_RESULT = False  # an estimator is not a JSON value
 
     def refusal(self, obj_type: type, artifact_type: str | None) -> str | None:
         if artifact_type == "result" and self.match_distance(obj_type) is not None:
