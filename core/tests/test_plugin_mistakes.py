@@ -113,8 +113,8 @@ def test_a_misspelt_hook_name_is_reported_with_its_distribution_and_the_right_na
     assert (
         "satchel plugin 'typo' (satchel-typo 0.2.0) failed to load with satchel 0.1.0: InvalidPluginError: "
         "unknown hook 'satchel_can_pak' in plugin 'typo' (did you mean 'satchel_can_pack'?); satchel's hooks are "
-        "satchel_can_pack, satchel_can_unpack, satchel_describe, satchel_pack, satchel_priority, satchel_unpack, "
-        "satchel_unpack_result"
+        "satchel_can_pack, satchel_can_unpack, satchel_describe, satchel_pack, satchel_priority, "
+        "satchel_render_preview, satchel_unpack, satchel_unpack_result"
     ) == seen["failures"]["typo"]
     assert ("tally" in seen["names"], "typo" in seen["names"], "builtins") == (True, False, seen["packed_by"])
 
