@@ -23,8 +23,9 @@ from satchel.store.hashing import THREADED_FROM, Hasher, hash_beside, new_hasher
 
 __all__ = ["HashingWriter", "read_hashed", "take_written"]
 
-# A file read in windows this big is hashed one window behind the read.
-_READ_WINDOW = 8 << 20
+# A file read in windows this big is hashed one window behind the read (2 MiB measured best on 2
+# cores: 12 ms per 100 MiB with blake3, 15 ms with 8 MiB windows, np.load alone 9 ms).
+_READ_WINDOW = 2 << 20
 # Digests of files written through a HashingWriter and not yet taken, newest last.
 _WRITTEN_LIMIT = 4096
 _written: OrderedDict[str, tuple[str, str, int, tuple[int, ...]]] = OrderedDict()
