@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "satchel"
 #: Lowest first. A module's layer is the first entry whose prefix names it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("ground", (
-        "satchel._version", "satchel.buffers", "satchel.errors", "satchel.names", "satchel.priorities", "satchel.callcontext",
+        "satchel._version", "satchel.buffers", "satchel.netaddr", "satchel.errors", "satchel.names", "satchel.priorities", "satchel.callcontext",
         "satchel.typenames", "satchel.spelling", "satchel.stacklevels", "satchel.serde", "satchel.entrypoints", "satchel.archives",
         "satchel.diagnostics", "satchel.artifacts", "satchel.tempdirs", "satchel.settings", "satchel.answers", "satchel.uri",
         "satchel.signatures", "satchel.loghints", "satchel.signing",

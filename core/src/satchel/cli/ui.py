@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 import webbrowser
 
 from satchel.cli.context import EXIT_OK, PROG, Context
 from satchel.cli.output import printable
+from satchel.netaddr import is_loopback
 
-__all__ = ["cmd_ui", "is_loopback"]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+__all__ = ["cmd_ui"]
 
 
 def cmd_ui(ctx: Context) -> int:

@@ -23,6 +23,7 @@ from satchel.errors import SatchelError
 from satchel.models.manifest import root_digest
 from satchel.models.package import LoadedModel
 from satchel.models.signature import SignatureMismatchError, to_jsonable
+from satchel.netaddr import is_loopback
 
 try:
     import uvicorn
@@ -37,7 +38,7 @@ except ImportError as error:  # the optional extra is not installed
         f"serving a model needs starlette and uvicorn, which are not installed ({error}): pip install 'satchel[serve]'"
     ) from error
 
-__all__ = ["MAX_BODY_BYTES", "ROUTES", "TOKEN_ENV", "bind", "is_loopback", "make_app", "make_server", "serve", "url_of"]
+__all__ = ["MAX_BODY_BYTES", "ROUTES", "TOKEN_ENV", "bind", "make_app", "make_server", "serve", "url_of"]
 
 #: The environment variable a token can come from instead of ``--token`` (kept out of ``ps``).
 TOKEN_ENV = "SATCHEL_SERVE_TOKEN"  # noqa: S105 - the name of a variable, not a secret
@@ -169,18 +170,6 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise SatchelError(f"cannot listen on {host} port {port}: {error.strerror or error}") from None
     return sock
-
-
-def is_loopback(host: str) -> bool:
-    """Whether *host* is this machine only (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def url_of(sock: socket.socket) -> str:
