@@ -12,7 +12,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+
+from harness import best_of
 
 NO_HEAVY = (
     "; import sys; heavy = [m for m in ('PIL', 'numpy', 'pandas', 'pyarrow', 'langchain_core') "
@@ -20,15 +21,6 @@ NO_HEAVY = (
 )
 DISCOVER = "import satchel; satchel.get_host().discover()" + NO_HEAVY
 LOAD = "import satchel; satchel.get_host().ensure_loaded()" + NO_HEAVY
-
-
-def best_of(repeat: int, action: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def process_time(code: str, repeat: int) -> float:

@@ -17,7 +17,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "tests"))  # pgserver.py, s3server.py: the tests' servers
@@ -27,19 +26,11 @@ import scale_handlers
 from bench_store import ms, populate, print_table
 from pgserver import MISSING, find_binaries, postgres_server
 
+from harness import best_of as best
 from satchel.project import Project
 from satchel.store import Store
 
 Row = tuple[str, str, str, str]  # what, satchel, baseline, ratio / target
-
-
-def best(repeat: int, action: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def ratio(mine: float, baseline: float, target: str) -> str:

@@ -18,6 +18,7 @@ __all__ = [
     "MIB",
     "PROJECT",
     "add_peak_child_arguments",
+    "best_of",
     "digest_stores",
     "duel",
     "max_rss",
@@ -44,6 +45,16 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     """The sha256 of a file, in one streaming pass."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def best_of(repeat: int, action: Callable[[], object]) -> float:
+    """The fastest of *repeat* runs of *action*, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def duel(
